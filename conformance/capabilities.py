@@ -1,0 +1,119 @@
+"""What an implementation claims, and which claimed features a call uses.
+
+This module is the only part of the harness an implementation may import. It has no
+dependency beyond NumPy.
+
+A claim is a set of feature names per op. The features each op knows:
+
+conv2d
+    float32, float64      dtypes of x, weight, bias
+    stride                stride other than (1, 1)
+    padding               padding other than (0, 0)
+    dilation              dilation other than (1, 1)
+    groups                groups > 1
+    bias                  a bias array (bias=None is always allowed)
+    rectangular           a kernel, stride, padding or dilation pair with unequal entries
+    noncontiguous         an input array that is not C-contiguous
+pool2d
+    float32, float64, stride, padding, rectangular, noncontiguous   as for conv2d
+    max, avg, min         pooling modes
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+
+FEATURES: dict[str, tuple[str, ...]] = {
+    "conv2d": ("float32", "float64", "stride", "padding", "dilation", "groups", "bias",
+               "rectangular", "noncontiguous"),
+    "pool2d": ("float32", "float64", "max", "avg", "min", "stride", "padding",
+               "rectangular", "noncontiguous"),
+}
+
+
+def _is_rectangular(*pairs) -> bool:
+    return any(pair[0] != pair[1] for pair in pairs)
+
+
+def features_used(op: str, **call) -> frozenset[str]:
+    """The features a call of ``op`` with these keyword arguments relies on.
+
+    conv2d takes x, weight, bias, stride, padding, dilation, groups;
+    pool2d takes x, mode, kernel_size, stride, padding.
+    """
+    arrays = [a for a in (call.get("x"), call.get("weight"), call.get("bias")) if a is not None]
+    used = {np.dtype(call["x"].dtype).name}
+    if any(not a.flags.c_contiguous for a in arrays):
+        used.add("noncontiguous")
+    if tuple(call["stride"]) != (1, 1):
+        used.add("stride")
+    if tuple(call["padding"]) != (0, 0):
+        used.add("padding")
+    if op == "conv2d":
+        if tuple(call["dilation"]) != (1, 1):
+            used.add("dilation")
+        if call["groups"] != 1:
+            used.add("groups")
+        if call["bias"] is not None:
+            used.add("bias")
+        kernel = call["weight"].shape[2:]
+        if _is_rectangular(kernel, call["stride"], call["padding"], call["dilation"]):
+            used.add("rectangular")
+    elif op == "pool2d":
+        used.add(call["mode"])
+        if _is_rectangular(call["kernel_size"], call["stride"], call["padding"]):
+            used.add("rectangular")
+    else:
+        raise ValueError(f"op must be one of {sorted(FEATURES)}, got {op!r}")
+    return frozenset(used)
+
+
+class Capabilities:
+    """The features an implementation claims, per op.
+
+    >>> caps = Capabilities({"conv2d": {"float64", "stride"}})
+    >>> caps.claims("conv2d", "stride"), caps.claims("pool2d", "max")
+    (True, False)
+    """
+
+    def __init__(self, claims: Mapping[str, Iterable[str]] | None = None):
+        self._claims: dict[str, frozenset[str]] = {}
+        for op, features in (claims or {}).items():
+            if op not in FEATURES:
+                raise ValueError(f"unknown op {op!r} in capabilities; known ops: {sorted(FEATURES)}")
+            features = frozenset(features)
+            unknown = features - set(FEATURES[op])
+            if unknown:
+                raise ValueError(f"unknown {op} features {sorted(unknown)} in capabilities; "
+                                 f"known: {list(FEATURES[op])}")
+            self._claims[op] = features
+
+    @classmethod
+    def everything(cls) -> "Capabilities":
+        """Claims every feature of every op."""
+        return cls({op: features for op, features in FEATURES.items()})
+
+    @property
+    def ops(self) -> tuple[str, ...]:
+        """The ops with at least one claimed feature."""
+        return tuple(op for op in FEATURES if self._claims.get(op))
+
+    def claimed(self, op: str) -> frozenset[str]:
+        return self._claims.get(op, frozenset())
+
+    def claims(self, op: str, feature: str) -> bool:
+        return feature in self.claimed(op)
+
+    def require(self, op: str, **call) -> None:
+        """Raise NotImplementedError if the call uses a feature of ``op`` not claimed."""
+        missing = sorted(features_used(op, **call) - self.claimed(op))
+        if missing:
+            raise NotImplementedError(
+                f"{op}: feature(s) {missing} not claimed by this implementation")
+
+    def to_dict(self) -> dict[str, list[str]]:
+        return {op: sorted(f) for op, f in self._claims.items() if f}
+
+    def __repr__(self) -> str:
+        return f"Capabilities({self.to_dict()!r})"

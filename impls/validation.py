@@ -1,0 +1,109 @@
+"""Argument checks shared by the built-in implementations.
+
+Each check raises TypeError (wrong kind of value) or ValueError (right kind, illegal value)
+with a message that names the parameter, the value and what was expected. They never modify
+their arguments. The functions return the output spatial size, so callers need not repeat the
+output-size formula.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+POOL_MODES = ("max", "avg", "min")
+
+
+def _array(name: str, value, ndim: int, layout: str) -> np.ndarray:
+    if not isinstance(value, np.ndarray):
+        raise TypeError(f"{name} must be a numpy.ndarray, got {type(value).__name__}")
+    if value.dtype not in DTYPES:
+        raise TypeError(f"{name}.dtype must be float32 or float64, got {value.dtype}")
+    if value.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-D {layout}, got shape {value.shape}")
+    return value
+
+
+def _pair(name: str, value, minimum: int) -> tuple[int, int]:
+    if (not isinstance(value, (tuple, list)) or len(value) != 2
+            or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value)):
+        raise TypeError(f"{name} must be a pair of ints (rows, cols), got {value!r}")
+    if min(value) < minimum:
+        raise ValueError(f"{name} must be >= {minimum} in both entries, got {tuple(value)}")
+    return int(value[0]), int(value[1])
+
+
+def _output_size(size: int, kernel_extent: int, stride: int, padding: int) -> int:
+    return (size + 2 * padding - kernel_extent) // stride + 1
+
+
+def _check_output(shape_desc: str, ho: int, wo: int) -> tuple[int, int]:
+    if ho < 1 or wo < 1:
+        raise ValueError(f"x: empty output of size ({ho}, {wo}): {shape_desc}; "
+                         "expected the (padded) input to cover at least one window")
+    return ho, wo
+
+
+def conv2d_output_size(x, weight, bias, stride, padding, dilation, groups) -> tuple[int, int]:
+    """Validate conv2d arguments (see DESIGN.md) and return (Ho, Wo)."""
+    _array("x", x, 4, "(N, C, H, W)")
+    _array("weight", weight, 4, "(F, C // groups, KH, KW)")
+    if weight.dtype != x.dtype:
+        raise TypeError(f"weight.dtype must match x.dtype {x.dtype}, got {weight.dtype}")
+    if bias is not None:
+        _array("bias", bias, 1, "(F,)")
+        if bias.dtype != x.dtype:
+            raise TypeError(f"bias.dtype must match x.dtype {x.dtype}, got {bias.dtype}")
+    sh, sw = _pair("stride", stride, 1)
+    ph, pw = _pair("padding", padding, 0)
+    dh, dw = _pair("dilation", dilation, 1)
+    if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool):
+        raise TypeError(f"groups must be an int, got {groups!r}")
+    if groups < 1:
+        raise ValueError(f"groups must be >= 1, got {groups}")
+    n, c, h, w = x.shape
+    f, cg, kh, kw = weight.shape
+    if c % groups:
+        raise ValueError(f"groups={groups} must divide the input channels C={c}")
+    if f % groups:
+        raise ValueError(f"groups={groups} must divide the filters F={f} (weight.shape[0])")
+    if cg != c // groups:
+        raise ValueError(f"weight.shape[1] must equal C // groups = {c // groups}, "
+                         f"got weight.shape={weight.shape}")
+    if min(weight.shape) < 1 or min(x.shape) < 1:
+        raise ValueError(f"x and weight must have no zero-length axis, got x.shape={x.shape}, "
+                         f"weight.shape={weight.shape}")
+    if bias is not None and bias.shape != (f,):
+        raise ValueError(f"bias must have shape (F,) = ({f},), got {bias.shape}")
+    ho = _output_size(h, dh * (kh - 1) + 1, sh, ph)
+    wo = _output_size(w, dw * (kw - 1) + 1, sw, pw)
+    return _check_output(f"input {h}x{w}, padding {(ph, pw)}, dilated kernel "
+                         f"{dh * (kh - 1) + 1}x{dw * (kw - 1) + 1}", ho, wo)
+
+
+def pool2d_output_size(x, mode, kernel_size, stride, padding) -> tuple[int, int]:
+    """Validate pool2d arguments (see DESIGN.md) and return (Ho, Wo)."""
+    _array("x", x, 4, "(N, C, H, W)")
+    if mode not in POOL_MODES:
+        raise ValueError(f"mode must be one of {POOL_MODES}, got {mode!r}")
+    kh, kw = _pair("kernel_size", kernel_size, 1)
+    sh, sw = _pair("stride", stride, 1)
+    ph, pw = _pair("padding", padding, 0)
+    if 2 * ph > kh or 2 * pw > kw:
+        raise ValueError(f"padding must be at most half of kernel_size {(kh, kw)}, "
+                         f"got {(ph, pw)}")
+    if min(x.shape) < 1:
+        raise ValueError(f"x must have no zero-length axis, got shape {x.shape}")
+    _, _, h, w = x.shape
+    ho = _output_size(h, kh, sh, ph)
+    wo = _output_size(w, kw, sw, pw)
+    return _check_output(f"input {h}x{w}, padding {(ph, pw)}, kernel {kh}x{kw}", ho, wo)
+
+
+def check_grad_out(grad_out, expected_shape: tuple[int, ...], dtype) -> None:
+    """Validate the upstream gradient passed to a backward function."""
+    _array("grad_out", grad_out, len(expected_shape), "like the forward output")
+    if grad_out.shape != tuple(expected_shape):
+        raise ValueError(f"grad_out must have the forward output's shape {tuple(expected_shape)}, "
+                         f"got {grad_out.shape}")
+    if grad_out.dtype != dtype:
+        raise TypeError(f"grad_out.dtype must match the forward dtype {dtype}, got {grad_out.dtype}")
