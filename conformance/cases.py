@@ -1,0 +1,108 @@
+"""Test cases: a small readable record of the configuration, plus a seed for the data.
+
+The arrays are made from the seed, so a case prints, shrinks and replays as a single line.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields
+
+import numpy as np
+
+from conformance.layouts import lay_out
+
+# Pool inputs for max/min are distinct multiples of this spacing: no ties, and any finite-difference
+# step below half of it keeps every window's winner.
+POOL_GRID = 1 / 8
+
+
+@dataclass(frozen=True)
+class Conv2dCase:
+    batch: int
+    channels: int
+    height: int
+    width: int
+    filters: int
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    padding: tuple[int, int]
+    dilation: tuple[int, int]
+    groups: int
+    bias: bool
+    dtype: str
+    layout: str
+    seed: int
+
+    @property
+    def x_shape(self):
+        return (self.batch, self.channels, self.height, self.width)
+
+    @property
+    def weight_shape(self):
+        return (self.filters, self.channels // self.groups, *self.kernel)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """x, weight and (if bias) bias: standard normal values in the case's dtype and layout."""
+        rng = np.random.default_rng(self.seed)
+        values = {"x": rng.standard_normal(self.x_shape),
+                  "weight": rng.standard_normal(self.weight_shape)}
+        if self.bias:
+            values["bias"] = rng.standard_normal(self.filters)
+        return {k: lay_out(v.astype(self.dtype), self.layout) for k, v in values.items()}
+
+
+@dataclass(frozen=True)
+class Pool2dCase:
+    batch: int
+    channels: int
+    height: int
+    width: int
+    mode: str
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    padding: tuple[int, int]
+    dtype: str
+    layout: str
+    seed: int
+
+    @property
+    def x_shape(self):
+        return (self.batch, self.channels, self.height, self.width)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """x in the case's dtype and layout.
+
+        max/min: a random arrangement of distinct grid values (tie-free, shifted so that sometimes
+        every value is negative or positive); avg: standard normal values.
+        """
+        rng = np.random.default_rng(self.seed)
+        size = int(np.prod(self.x_shape))
+        if self.mode == "avg":
+            x = rng.standard_normal(self.x_shape)
+        else:
+            offset = rng.integers(-size, 1)
+            x = ((rng.permutation(size) + offset) * POOL_GRID).reshape(self.x_shape)
+        return {"x": lay_out(x.astype(self.dtype), self.layout)}
+
+
+CASE_TYPES = {"conv2d": Conv2dCase, "pool2d": Pool2dCase}
+
+
+def random_like(shape, dtype, layout: str, seed: int, stream: int) -> np.ndarray:
+    """A standard normal array for the upstream gradient or a direction, reproducible from the seed."""
+    rng = np.random.default_rng([seed, stream])
+    return lay_out(rng.standard_normal(shape).astype(dtype), layout)
+
+
+def case_to_json(case) -> str:
+    return json.dumps(asdict(case), separators=(",", ":"))
+
+
+def case_from_json(op: str, text: str):
+    cls = CASE_TYPES[op]
+    data = json.loads(text)
+    names = {f.name for f in fields(cls)}
+    unknown = set(data) - names
+    if unknown:
+        raise ValueError(f"unknown {op} case fields {sorted(unknown)}; expected {sorted(names)}")
+    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})

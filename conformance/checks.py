@@ -1,0 +1,312 @@
+"""The checks of DESIGN.md, written once against the op-record interface.
+
+A property check takes (impl, op, case), returns the worst error as a fraction of its bound
+(0 for checks that compare exactly), and raises CheckFailure (or whatever the implementation
+raised) when the case fails. Fixed checks (error inputs, unclaimed features) run a fixed list
+instead of generated cases.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from hypothesis import reject
+
+from conformance.cases import POOL_GRID, random_like
+from conformance.layouts import read_only
+from conformance.ops.base import OpRecord
+from conformance.tolerance import (SAFETY, U64, Mismatch, elementwise_bound, scalar_bound,
+                                   unit_roundoff, worst_element)
+from reference.finite_diff import (central_difference, inner, inner_abs, jacobian_by_differences,
+                                   jacobian_by_vjp, window_top2_gap)
+
+# Finite-difference step for piecewise-linear ops: a power of two far below the input grid, so
+# x +- h v is exact and no window's winner changes (|v| <= 1).
+PIECEWISE_STEP = POOL_GRID / 2**7
+GRAD_STREAM, DIRECTION_STREAM = 1, 2
+
+
+class CheckFailure(AssertionError):
+    """A case that fails a check; ``mismatch`` is the worst element where there is one."""
+
+    def __init__(self, message: str, mismatch: Mismatch | None = None):
+        super().__init__(message)
+        self.mismatch = mismatch
+
+
+def compare(name: str, got: np.ndarray, expected: np.ndarray, bound: np.ndarray) -> float:
+    """Worst |got - expected| / bound over the elements; raise CheckFailure if above 1."""
+    worst = worst_element(name, got, expected, bound)
+    if worst.ratio > 1:
+        raise CheckFailure(worst.describe(), worst)
+    return worst.ratio
+
+
+def compare_scalar(name: str, lhs: float, rhs: float, bound: float) -> float:
+    error = abs(lhs - rhs)
+    mismatch = Mismatch(name, (), lhs, rhs, error, bound)
+    if not error <= bound:  # also catches NaN
+        raise CheckFailure(mismatch.describe(), mismatch)
+    return mismatch.ratio
+
+
+def _forward_and_grad(impl, op: OpRecord, case, arrays=None):
+    arrays = case.arrays() if arrays is None else arrays
+    out, cache = op.forward(impl, arrays, case)
+    grad_out = random_like(out.shape, case.dtype, case.layout, case.seed, GRAD_STREAM)
+    return arrays, out, cache, grad_out
+
+
+# --- 1. forward against PyTorch -------------------------------------------------------------
+
+def forward(impl, op: OpRecord, case) -> float:
+    arrays = case.arrays()
+    out, _ = op.forward(impl, arrays, case)
+    expected, _ = op.oracle(arrays, case)
+    abs_out, _ = op.abs_oracle(arrays, case, None)
+    bound = elementwise_bound(op.terms(case)["out"], case.dtype, abs_out, expected)
+    return compare("out", out, expected, bound)
+
+
+# --- 2. each gradient against PyTorch autograd ----------------------------------------------
+
+def gradient(name: str) -> Callable:
+    def check(impl, op: OpRecord, case) -> float:
+        arrays, _, cache, grad_out = _forward_and_grad(impl, op, case)
+        grads = op.backward(impl, grad_out, cache, case)
+        _, expected = op.oracle(arrays, case, grad_out)
+        _, abs_grads = op.abs_oracle(arrays, case, grad_out)
+        bound = elementwise_bound(op.terms(case)[name], case.dtype, abs_grads[name], expected[name])
+        return compare(f"grad_{name}", grads[name], expected[name], bound)
+    check.__name__ = f"grad_{name}"
+    return check
+
+
+# --- 3. gradients against the implementation's own forward (no PyTorch) ---------------------
+
+def adjoint(impl, op: OpRecord, case) -> float:
+    """<y(a) - y(a=0), g> = <a, grad_a> for each input a in which the op is linear.
+
+    The scale of the rounding error is <|g|, A>, A the implementation's own forward on absolute
+    values; both forwards and the gradient contribute, plus the roundings of the inner products.
+    """
+    arrays, out, cache, grad_out = _forward_and_grad(impl, op, case)
+    grads = op.backward(impl, grad_out, cache, case)
+    absolute = {k: np.abs(v) for k, v in arrays.items()}
+    abs_out, _ = op.forward(impl, absolute, case)
+    scale = inner_abs(grad_out, abs_out)
+    terms = op.terms(case)
+    worst = 0.0
+    for name in arrays:
+        zeroed, _ = op.forward(impl, dict(arrays, **{name: np.zeros_like(arrays[name])}), case)
+        lhs = inner(np.asarray(out, np.float64) - zeroed, grad_out)
+        rhs = inner(arrays[name], grads[name])
+        results = (inner_abs(grad_out, out) + inner_abs(grad_out, zeroed)
+                   + inner_abs(arrays[name], grads[name]))
+        bound = scalar_bound(2 * terms["out"] + terms[name], case.dtype, scale, results,
+                             max(out.size, arrays[name].size))
+        worst = max(worst, compare_scalar(f"<y - y({name}=0), g> vs <{name}, grad_{name}>",
+                                          lhs, rhs, bound))
+    return worst
+
+
+def finite_difference(impl, op: OpRecord, case) -> float:
+    """Directional central difference of a piecewise-linear op in float64: <(f(x+hv) - f(x-hv))/2h, g>
+    = <v, grad_x>. On the tie-free input grid with a power-of-two step the difference is exact.
+    """
+    arrays, _, cache, grad_out = _forward_and_grad(impl, op, case)
+    grad_x = op.backward(impl, grad_out, cache, case)["x"]
+    rng = np.random.default_rng([case.seed, DIRECTION_STREAM])
+    direction = rng.integers(-16, 17, size=case.x_shape) / 16.0
+    if window_top2_gap(arrays["x"], case.kernel, case.stride, case.padding, case.mode) \
+            <= 2 * PIECEWISE_STEP:
+        reject()  # a winner could change between x - hv and x + hv: the difference is invalid
+    fd = central_difference(lambda a: op.forward(impl, a, case)[0], arrays, "x", direction,
+                            PIECEWISE_STEP)
+    abs_grad_x = op.backward(impl, np.abs(grad_out), cache, case)["x"]
+    bound = scalar_bound(op.terms(case)["x"], case.dtype, inner_abs(direction, abs_grad_x),
+                         inner_abs(fd, grad_out) + inner_abs(direction, grad_x), fd.size)
+    return compare_scalar("<(f(x+hv) - f(x-hv))/2h, g> vs <v, grad_x>", inner(fd, grad_out),
+                          inner(direction, grad_x), bound)
+
+
+def jacobian(impl, op: OpRecord, case) -> float:
+    """Full Jacobian of every input on a tiny case: central differences column by column against
+    vector-Jacobian products with unit rows.
+
+    Linear ops use step 1 (exact up to rounding of the two forwards, whose scale is the forward on
+    |inputs| + 1); piecewise-linear ones the exact grid step. A unit-row VJP has a single nonzero
+    product per element, so its own error is one rounding.
+    """
+    arrays = case.arrays()
+    out, cache = op.forward(impl, arrays, case)
+    linear = op.linear(case)
+    step = 1.0 if linear else PIECEWISE_STEP
+    n = op.terms(case)["out"]
+    vjp = jacobian_by_vjp(lambda g: op.backward(impl, g, cache, case), out.shape, case.dtype,
+                          list(arrays))
+    if n:
+        widened = {k: np.abs(v) + step for k, v in arrays.items()}
+        scale = np.abs(np.asarray(op.forward(impl, widened, case)[0], np.float64)).ravel()
+    worst = 0.0
+    for name in arrays:
+        fd = jacobian_by_differences(lambda a: op.forward(impl, a, case)[0], arrays, name, step)
+        if n:
+            bound = (SAFETY * (n + 1) * (unit_roundoff(case.dtype) + U64) * scale[:, None] / step
+                     + SAFETY * unit_roundoff(case.dtype) * np.abs(vjp[name]))
+        else:
+            bound = np.zeros(fd.shape)
+        worst = max(worst, compare(f"d out / d {name} [out, {name}]", vjp[name], fd, bound))
+    return worst
+
+
+# --- 4. contract ----------------------------------------------------------------------------
+
+def _snapshot(arrays: dict) -> dict[str, bytes]:
+    return {k: np.ascontiguousarray(v).tobytes() for k, v in arrays.items()}
+
+
+def no_mutation(impl, op: OpRecord, case) -> float:
+    """Inputs are bit-for-bit unchanged by forward and backward, and read-only inputs work."""
+    arrays, out, cache, grad_out = _forward_and_grad(impl, op, case)
+    inputs = dict(arrays, grad_out=grad_out)
+    before = _snapshot(inputs)
+    op.backward(impl, grad_out, cache, case)
+    op.backward(impl, grad_out, cache, case)
+    changed = [k for k, v in _snapshot(inputs).items() if v != before[k]]
+    if changed:
+        raise CheckFailure(f"forward/backward modified input(s) {changed} in place")
+    frozen = {k: read_only(v) for k, v in arrays.items()}
+    try:
+        _, cache = op.forward(impl, frozen, case)
+        op.backward(impl, read_only(grad_out), cache, case)
+    except ValueError as exc:
+        if "read-only" not in str(exc):
+            raise
+        raise CheckFailure(f"wrote into a read-only input: {exc}") from exc
+    return 0.0
+
+
+def no_aliasing(impl, op: OpRecord, case) -> float:
+    """No returned array shares memory with an input, another result, or a second backward's."""
+    arrays, out, cache, grad_out = _forward_and_grad(impl, op, case)
+    first = op.backward(impl, grad_out, cache, case)
+    second = op.backward(impl, grad_out, cache, case)
+    results = {"out": out, **{f"grad_{k}": v for k, v in first.items()}}
+    others = {**arrays, "grad_out": grad_out, **{f"grad_{k} (second backward)": v
+                                                 for k, v in second.items()}}
+    names = list(results)
+    for i, name in enumerate(names):
+        candidates = {**{n: results[n] for n in names[i + 1:]}, **others}
+        for other, array in candidates.items():
+            if np.shares_memory(results[name], array):
+                raise CheckFailure(f"{name} shares memory with {other}")
+    return 0.0
+
+
+def layouts(impl, op: OpRecord, case) -> float:
+    """Non-contiguous inputs give the same results as contiguous copies (within twice the bound)."""
+    arrays, out, cache, grad_out = _forward_and_grad(impl, op, case)
+    grads = op.backward(impl, grad_out, cache, case)
+    contiguous = {k: np.ascontiguousarray(v) for k, v in arrays.items()}
+    out_c, cache_c = op.forward(impl, contiguous, case)
+    grads_c = op.backward(impl, np.ascontiguousarray(grad_out), cache_c, case)
+    expected, _ = op.oracle(arrays, case)
+    abs_out, abs_grads = op.abs_oracle(arrays, case, grad_out)
+    terms = op.terms(case)
+    worst = compare(f"out ({case.layout} vs contiguous)", out, np.asarray(out_c, np.float64),
+                    2 * elementwise_bound(terms["out"], case.dtype, abs_out, expected))
+    for name, grad in grads.items():
+        bound = 2 * elementwise_bound(terms[name], case.dtype, abs_grads[name], grads_c[name])
+        worst = max(worst, compare(f"grad_{name} ({case.layout} vs contiguous)", grad,
+                                   np.asarray(grads_c[name], np.float64), bound))
+    return worst
+
+
+def deterministic(impl, op: OpRecord, case) -> float:
+    """Repeated forward calls, and repeated backward calls on one cache, give identical bits."""
+    arrays, out, cache, grad_out = _forward_and_grad(impl, op, case)
+    again, _ = op.forward(impl, arrays, case)
+    if np.ascontiguousarray(out).tobytes() != np.ascontiguousarray(again).tobytes():
+        raise CheckFailure("two forward calls on the same inputs gave different outputs")
+    first = op.backward(impl, grad_out, cache, case)
+    second = op.backward(impl, grad_out, cache, case)
+    for name in first:
+        if np.ascontiguousarray(first[name]).tobytes() != np.ascontiguousarray(second[name]).tobytes():
+            raise CheckFailure(f"two backward calls on the same cache gave different grad_{name}")
+    return 0.0
+
+
+# --- 5. fixed checks ------------------------------------------------------------------------
+
+@dataclass
+class FixedOutcome:
+    examples: int = 0
+    failures: list[str] = field(default_factory=list)
+
+
+def error_inputs(impl, op: OpRecord, claimed: frozenset) -> FixedOutcome:
+    """Each invalid call raises the expected type, names the parameter, and changes nothing."""
+    outcome = FixedOutcome()
+    for bad in op.error_inputs(claimed):
+        if not bad.needs <= claimed:
+            continue
+        outcome.examples += 1
+        before = _snapshot(dict(enumerate(bad.arrays)))
+        try:
+            bad.call(impl)
+        except bad.raises as exc:
+            if not any(name in str(exc) for name in bad.names):
+                outcome.failures.append(f"{bad.description}: {type(exc).__name__}({str(exc)!r}) "
+                                        f"does not name {' or '.join(bad.names)}")
+        except Exception as exc:  # noqa: BLE001 - any other exception is the finding
+            outcome.failures.append(f"{bad.description}: raised {type(exc).__name__}({exc}), "
+                                    f"expected {' or '.join(e.__name__ for e in bad.raises)}")
+        else:
+            outcome.failures.append(f"{bad.description}: accepted, expected "
+                                    f"{' or '.join(e.__name__ for e in bad.raises)}")
+        if _snapshot(dict(enumerate(bad.arrays))) != before:
+            outcome.failures.append(f"{bad.description}: modified its input arrays")
+    return outcome
+
+
+DTYPE_FEATURES = ("float64", "float32")
+MODE_FEATURES = ("max", "avg", "min")
+
+
+def _base_features(claimed: frozenset, known) -> set[str]:
+    base = set()
+    for kind in (DTYPE_FEATURES, MODE_FEATURES):
+        options = [f for f in kind if f in known]
+        if options:
+            base.add(next((f for f in options if f in claimed), options[0]))
+    return base
+
+
+def unclaimed_features(impl, op: OpRecord, claimed: frozenset, known) -> FixedOutcome:
+    """Calling a feature that is not claimed raises NotImplementedError, never returns garbage."""
+    outcome = FixedOutcome()
+    base = _base_features(claimed, known)
+    for feature in known:
+        if feature in claimed:
+            continue
+        kind = next((k for k in (DTYPE_FEATURES, MODE_FEATURES) if feature in k), ())
+        case = op.example(frozenset({f for f in base if f not in kind} | {feature}))
+        outcome.examples += 1
+        try:
+            op.forward(impl, case.arrays(), case)
+        except NotImplementedError:
+            continue
+        except AttributeError as exc:
+            if op.name in str(exc) and not claimed:
+                continue  # the whole op is absent and unclaimed
+            outcome.failures.append(f"{feature}: raised AttributeError({exc}), expected "
+                                    "NotImplementedError")
+        except Exception as exc:  # noqa: BLE001
+            outcome.failures.append(f"{feature}: raised {type(exc).__name__}({exc}), expected "
+                                    "NotImplementedError")
+        else:
+            outcome.failures.append(f"{feature}: not claimed, yet a call using it returned a "
+                                    "result; expected NotImplementedError")
+    return outcome

@@ -1,0 +1,100 @@
+"""The op record: everything the checks need to know about one op, in one place.
+
+Like an OpInfo entry, a record says how to generate cases, how to call an implementation and the
+oracle, how many products each output element sums (for the error bound), which edge cases a case
+hits, and which invalid inputs must be rejected. The checks in ``conformance.checks`` are written
+once against this interface.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+class ContractViolation(AssertionError):
+    """An implementation returned something of the wrong kind, shape or dtype."""
+
+
+@dataclass(frozen=True)
+class ErrorInput:
+    """An invalid call that must raise one of ``raises`` with a message naming one of ``names``."""
+    description: str
+    call: Callable[[object], object]          # impl -> result (should raise)
+    raises: tuple[type[BaseException], ...]
+    names: tuple[str, ...]
+    needs: frozenset[str] = field(default_factory=frozenset)  # features the call uses
+    arrays: tuple[np.ndarray, ...] = ()       # inputs that must come through unchanged
+
+
+def expect_array(what: str, value, shape, dtype) -> np.ndarray:
+    """Raise ContractViolation unless ``value`` is a NumPy array of this shape and dtype."""
+    if not isinstance(value, np.ndarray):
+        raise ContractViolation(f"{what} must be a numpy.ndarray, got {type(value).__module__}."
+                                f"{type(value).__qualname__}")
+    if value.shape != tuple(shape):
+        raise ContractViolation(f"{what} has shape {value.shape}, expected {tuple(shape)}")
+    if value.dtype != np.dtype(dtype):
+        raise ContractViolation(f"{what} has dtype {value.dtype}, expected {np.dtype(dtype)}")
+    return value
+
+
+def expect_pair(what: str, result):
+    if not isinstance(result, tuple) or len(result) != 2:
+        raise ContractViolation(f"{what} must return a pair (out, cache), got {type(result).__name__}")
+    return result
+
+
+class OpRecord:
+    """Base of the op records; see conv2d.py and pool2d.py for the two ops."""
+
+    name: str
+    inputs: tuple[str, ...]        # differentiable array inputs, in the order backward returns them
+
+    def strategy(self, allowed: frozenset, required: frozenset = frozenset(), tiny: bool = False):
+        raise NotImplementedError
+
+    def forward(self, impl, arrays: dict, case):
+        """Call the implementation's forward; return (out, cache) after checking out's type,
+        shape and dtype."""
+        raise NotImplementedError
+
+    def backward(self, impl, grad_out: np.ndarray, cache, case) -> dict:
+        """Call the implementation's backward; return {input name: gradient}, checked like forward."""
+        raise NotImplementedError
+
+    def oracle(self, arrays: dict, case, grad_out=None):
+        """(out, {name: grad}) from PyTorch in float64; grads empty without grad_out."""
+        raise NotImplementedError
+
+    def abs_oracle(self, arrays: dict, case, grad_out):
+        """(out, {name: grad}) of the op applied to absolute values: the scale of rounding errors."""
+        raise NotImplementedError
+
+    def terms(self, case) -> dict[str, int]:
+        """Products summed into one element of "out" and of each gradient (0: exact selection)."""
+        raise NotImplementedError
+
+    def out_shape(self, case) -> tuple[int, ...]:
+        raise NotImplementedError
+
+    def linear(self, case) -> bool:
+        """True when the op is linear in each input separately (adjoint identity applies)."""
+        raise NotImplementedError
+
+    def features_of(self, case) -> frozenset[str]:
+        raise NotImplementedError
+
+    def edge_cases_of(self, case) -> frozenset[str]:
+        raise NotImplementedError
+
+    edge_cases: tuple[str, ...] = ()
+
+    def error_inputs(self, claimed: frozenset[str]) -> list[ErrorInput]:
+        """Invalid calls built from claimed features (dtype, pool mode) where they matter."""
+        raise NotImplementedError
+
+    def example(self, features: frozenset[str]):
+        """A small legal case that uses exactly ``features`` (for the not-claimed check)."""
+        raise NotImplementedError

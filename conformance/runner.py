@@ -1,0 +1,167 @@
+"""Run one check of one op on one implementation, under Hypothesis, and describe the outcome.
+
+The result records what a report needs: status, examples run, worst error as a fraction of its
+bound, the features and edge cases the generated cases covered, and for a failure the shrunk case,
+the worst element and a one-line replay command.
+"""
+from __future__ import annotations
+
+import shlex
+import time
+import traceback
+import zlib
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+
+from hypothesis import given, seed as hypothesis_seed, settings
+from hypothesis.errors import UnsatisfiedAssumption
+
+from conformance import profiles
+from conformance.cases import case_to_json
+from conformance.ops import OPS
+from conformance.suite import CheckSpec, find_check
+
+PASSED, FAILED, NOT_CLAIMED = "passed", "FAILED", "not claimed"
+
+
+@dataclass
+class CheckResult:
+    impl: str
+    op: str
+    check: str
+    status: str
+    examples: int = 0
+    invalid: int = 0
+    worst_ratio: float = 0.0
+    seconds: float = 0.0
+    message: str = ""
+    case: str | None = None          # the shrunk failing case, as JSON
+    mismatch: dict | None = None     # the worst element of the failing case
+    replay: str | None = None
+    features: list[str] = field(default_factory=list)
+    edge_cases: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def describe_failure(self) -> str:
+        lines = [f"{self.impl} {self.op}.{self.check} FAILED: {self.message}"]
+        if self.case:
+            lines.append(f"  case:   {self.case}")
+        if self.replay:
+            lines.append(f"  replay: {self.replay}")
+        return "\n".join(lines)
+
+
+def replay_command(impl_spec: str, op: str, check: str, case) -> str:
+    return ("python -m conformance replay " + " ".join(shlex.quote(a) for a in (
+        impl_spec, op, check, case_to_json(case))))
+
+
+def describe_exception(exc: BaseException) -> str:
+    """One line for a failure: the check's own message, or where the implementation raised."""
+    from conformance.checks import CheckFailure
+    from conformance.ops import ContractViolation
+    if isinstance(exc, (CheckFailure, ContractViolation)):
+        return str(exc)
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
+    return f"raised {type(exc).__name__}: {exc}{where}"
+
+
+def _derived_seed(op: str, check: str) -> int:
+    return zlib.crc32(f"{op}.{check}".encode())
+
+
+def run_check(impl, impl_spec: str, op_name: str, check_name: str, profile: str = "dev",
+              seed: int | None = None) -> CheckResult:
+    """Run one check; never raises for a misbehaving implementation (that is a FAILED result)."""
+    op = OPS[op_name]
+    spec = find_check(op_name, check_name)
+    claimed = impl.capabilities.claimed(op_name)
+    result = CheckResult(getattr(impl, "name", impl_spec), op_name, check_name, NOT_CLAIMED)
+    start = time.perf_counter()
+    if spec.fixed is not None:
+        _run_fixed(impl, op, spec, claimed, result)
+    else:
+        allowed = spec.allowed(op_name, claimed)
+        if allowed is not None:
+            _run_property(impl, impl_spec, op, spec, allowed, profile, seed, result)
+    result.seconds = round(time.perf_counter() - start, 3)
+    return result
+
+
+def _run_fixed(impl, op, spec: CheckSpec, claimed, result: CheckResult) -> None:
+    if not claimed and spec.name != "not_claimed":
+        return
+    try:
+        outcome = spec.fixed(impl, op, claimed)
+    except Exception as exc:  # noqa: BLE001
+        result.status, result.message = FAILED, describe_exception(exc)
+        return
+    result.examples = outcome.examples
+    if outcome.failures:
+        result.status, result.message = FAILED, "; ".join(outcome.failures)
+    elif outcome.examples:
+        result.status = PASSED
+
+
+def _run_property(impl, impl_spec, op, spec: CheckSpec, allowed, profile, seed,
+                  result: CheckResult) -> None:
+    features: set[str] = set()
+    edges: Counter = Counter()
+    state = {"failing": None, "examples": 0, "invalid": 0, "worst": 0.0}
+
+    @settings(profiles.get(profile))
+    @given(op.strategy(allowed, spec.required, spec.tiny))
+    def property_(case):
+        state["examples"] += 1
+        features.update(op.features_of(case))
+        edges.update(op.edge_cases_of(case))
+        try:
+            ratio = spec.property(impl, op, case)
+        except UnsatisfiedAssumption:
+            state["invalid"] += 1
+            raise
+        except Exception as exc:
+            state["failing"] = (case, exc)
+            raise
+        state["worst"] = max(state["worst"], ratio)
+
+    if seed is None and profile == "ci":
+        seed = _derived_seed(op.name, spec.name)
+    if seed is not None:
+        property_ = hypothesis_seed(seed)(property_)
+    try:
+        property_()
+        result.status = PASSED
+    except Exception as exc:  # noqa: BLE001 - Hypothesis re-raises the shrunk failure
+        result.status = FAILED
+        case, failure = state["failing"] or (None, exc)
+        result.message = describe_exception(failure)
+        mismatch = getattr(failure, "mismatch", None)
+        if mismatch is not None:
+            result.mismatch = asdict(mismatch)
+            result.worst_ratio = mismatch.ratio
+        if case is not None:
+            result.case = case_to_json(case)
+            result.replay = replay_command(impl_spec, op.name, spec.name, case)
+    result.examples = state["examples"] - state["invalid"]
+    result.invalid = state["invalid"]
+    if result.status == PASSED:
+        result.worst_ratio = state["worst"]
+    result.features = sorted(features)
+    result.edge_cases = dict(sorted(edges.items()))
+
+
+def replay(impl, op_name: str, check_name: str, case) -> tuple[bool, str]:
+    """Run one check on one case, outside Hypothesis; return (passed, description)."""
+    op = OPS[op_name]
+    spec = find_check(op_name, check_name)
+    if spec.property is None:
+        raise ValueError(f"check {check_name!r} takes no case; run certify for it")
+    try:
+        ratio = spec.property(impl, op, case)
+    except Exception as exc:  # noqa: BLE001
+        return False, describe_exception(exc)
+    return True, f"passed: worst error {ratio:.3g} of its bound"

@@ -1,0 +1,74 @@
+"""Which checks run on which op, and on which features.
+
+Each CheckSpec narrows the features its cases may use (e.g. finite differences only in float64,
+the adjoint identity only for ops that are linear) and names the features the cases must use.
+A check whose narrowed claims leave no legal case is "not claimed" for that implementation.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from conformance import checks
+from conformance.capabilities import FEATURES
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    name: str
+    description: str
+    property: Callable | None = None     # (impl, op, case) -> worst error / bound
+    fixed: Callable | None = None        # (impl, op, claimed) -> FixedOutcome
+    ops: tuple[str, ...] = ("conv2d", "pool2d")
+    exclude: frozenset[str] = frozenset()  # features the cases must not use
+    required: frozenset[str] = frozenset()
+    tiny: bool = False
+
+    def allowed(self, op: str, claimed: frozenset[str]) -> frozenset[str] | None:
+        """The features cases may use, or None when no legal case is left."""
+        allowed = claimed - self.exclude
+        if not self.required <= allowed or not allowed & {"float32", "float64"}:
+            return None
+        if op == "pool2d" and not allowed & {"max", "avg", "min"}:
+            return None
+        return allowed
+
+
+CHECKS: tuple[CheckSpec, ...] = (
+    CheckSpec("forward", "output against PyTorch", checks.forward),
+    CheckSpec("grad_x", "input gradient against PyTorch autograd", checks.gradient("x")),
+    CheckSpec("grad_weight", "weight gradient against PyTorch autograd",
+              checks.gradient("weight"), ops=("conv2d",)),
+    CheckSpec("grad_bias", "bias gradient against PyTorch autograd", checks.gradient("bias"),
+              ops=("conv2d",), required=frozenset({"bias"})),
+    CheckSpec("adjoint", "<y(a) - y(0), g> = <a, grad_a> for each linear input (no PyTorch)",
+              checks.adjoint, exclude=frozenset({"max", "min"})),
+    CheckSpec("finite_difference", "directional central difference in float64 (no PyTorch)",
+              checks.finite_difference, ops=("pool2d",),
+              exclude=frozenset({"avg", "float32"})),
+    CheckSpec("jacobian", "full finite-difference Jacobian on tiny shapes (no PyTorch)",
+              checks.jacobian, exclude=frozenset({"float32"}), tiny=True),
+    CheckSpec("no_mutation", "inputs unchanged bit for bit; read-only inputs accepted",
+              checks.no_mutation),
+    CheckSpec("no_aliasing", "results share no memory with inputs or each other",
+              checks.no_aliasing),
+    CheckSpec("layouts", "non-contiguous inputs match contiguous ones",
+              checks.layouts, required=frozenset({"noncontiguous"})),
+    CheckSpec("deterministic", "repeated calls give identical bits", checks.deterministic),
+    CheckSpec("error_inputs", "invalid arguments raise ValueError/TypeError naming the parameter",
+              fixed=checks.error_inputs),
+    CheckSpec("not_claimed", "unclaimed features raise NotImplementedError",
+              fixed=lambda impl, op, claimed: checks.unclaimed_features(
+                  impl, op, claimed, FEATURES[op.name])),
+)
+
+
+def checks_for(op: str) -> list[CheckSpec]:
+    return [c for c in CHECKS if op in c.ops]
+
+
+def find_check(op: str, name: str) -> CheckSpec:
+    for spec in checks_for(op):
+        if spec.name == name:
+            return spec
+    raise ValueError(f"unknown check {name!r} for {op}; known: {[c.name for c in checks_for(op)]}")
