@@ -7,6 +7,7 @@ the worst element and a one-line replay command.
 from __future__ import annotations
 
 import shlex
+import signal
 import time
 import traceback
 import zlib
@@ -22,6 +23,15 @@ from conformance.ops import OPS
 from conformance.suite import CheckSpec, find_check
 
 PASSED, FAILED, NOT_CLAIMED = "passed", "FAILED", "not claimed"
+
+
+class ExampleTimeout(BaseException):
+    """One example ran past its time limit. A BaseException, so Hypothesis stops at once instead
+    of shrinking by re-running the hanging code."""
+
+
+def _raise_timeout(signum, frame):
+    raise ExampleTimeout()
 
 
 @dataclass
@@ -74,8 +84,14 @@ def _derived_seed(op: str, check: str) -> int:
 
 
 def run_check(impl, impl_spec: str, op_name: str, check_name: str, profile: str = "dev",
-              seed: int | None = None) -> CheckResult:
-    """Run one check; never raises for a misbehaving implementation (that is a FAILED result)."""
+              seed: int | None = None, example_timeout: float | None = None,
+              on_case=None) -> CheckResult:
+    """Run one check; never raises for a misbehaving implementation (that is a FAILED result).
+
+    example_timeout (seconds, main thread only) fails the check when one example runs longer;
+    on_case(case_json) is called before each example, so a supervisor knows which case was
+    running if the process dies.
+    """
     op = OPS[op_name]
     spec = find_check(op_name, check_name)
     claimed = impl.capabilities.claimed(op_name)
@@ -86,7 +102,8 @@ def run_check(impl, impl_spec: str, op_name: str, check_name: str, profile: str 
     else:
         allowed = spec.allowed(op_name, claimed)
         if allowed is not None:
-            _run_property(impl, impl_spec, op, spec, allowed, profile, seed, result)
+            _run_property(impl, impl_spec, op, spec, allowed, profile, seed, result,
+                          example_timeout, on_case)
     result.seconds = round(time.perf_counter() - start, 3)
     return result
 
@@ -107,7 +124,7 @@ def _run_fixed(impl, op, spec: CheckSpec, claimed, result: CheckResult) -> None:
 
 
 def _run_property(impl, impl_spec, op, spec: CheckSpec, allowed, profile, seed,
-                  result: CheckResult) -> None:
+                  result: CheckResult, example_timeout=None, on_case=None) -> None:
     features: set[str] = set()
     edges: Counter = Counter()
     state = {"failing": None, "examples": 0, "invalid": 0, "worst": 0.0}
@@ -116,10 +133,19 @@ def _run_property(impl, impl_spec, op, spec: CheckSpec, allowed, profile, seed,
     @given(op.strategy(allowed, spec.required, spec.tiny))
     def property_(case):
         state["examples"] += 1
+        state["current"] = case
         features.update(op.features_of(case))
         edges.update(op.edge_cases_of(case))
+        if on_case:
+            on_case(case_to_json(case))
         try:
-            ratio = spec.property(impl, op, case)
+            if example_timeout:
+                signal.setitimer(signal.ITIMER_REAL, example_timeout)
+            try:
+                ratio = spec.property(impl, op, case)
+            finally:
+                if example_timeout:
+                    signal.setitimer(signal.ITIMER_REAL, 0)
         except UnsatisfiedAssumption:
             state["invalid"] += 1
             raise
@@ -132,9 +158,15 @@ def _run_property(impl, impl_spec, op, spec: CheckSpec, allowed, profile, seed,
         seed = _derived_seed(op.name, spec.name)
     if seed is not None:
         property_ = hypothesis_seed(seed)(property_)
+    previous_handler = signal.signal(signal.SIGALRM, _raise_timeout) if example_timeout else None
     try:
         property_()
         result.status = PASSED
+    except ExampleTimeout:
+        result.status = FAILED
+        result.message = f"one example ran longer than {example_timeout:g} s (time-out)"
+        result.case = case_to_json(state["current"])
+        result.replay = replay_command(impl_spec, op.name, spec.name, state["current"])
     except Exception as exc:  # noqa: BLE001 - Hypothesis re-raises the shrunk failure
         result.status = FAILED
         case, failure = state["failing"] or (None, exc)
@@ -146,6 +178,9 @@ def _run_property(impl, impl_spec, op, spec: CheckSpec, allowed, profile, seed,
         if case is not None:
             result.case = case_to_json(case)
             result.replay = replay_command(impl_spec, op.name, spec.name, case)
+    finally:
+        if previous_handler is not None:
+            signal.signal(signal.SIGALRM, previous_handler)
     result.examples = state["examples"] - state["invalid"]
     result.invalid = state["invalid"]
     if result.status == PASSED:
