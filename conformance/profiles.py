@@ -1,8 +1,8 @@
 """Hypothesis profiles.
 
-dev        quick and random: a new seed each run, 15 examples per check
-ci         derandomized: the same cases every run (the gate must be reproducible), 30 per check
-thorough   for releases: 300 examples per check, random
+dev        quick and random: a new seed each run, 25 examples per check
+ci         derandomized: the same cases every run (the gate must be reproducible), 100 per check
+thorough   for releases: 1000 examples per check, random
 Per-example deadlines are not Hypothesis's (its timing is noisy on a loaded machine); the certify
 worker applies its own time-out per check instead.
 """
@@ -15,9 +15,9 @@ _COMMON = dict(deadline=None, database=None, report_multiple_bugs=False, print_b
                phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink))
 
 PROFILES = {
-    "dev": settings(max_examples=15, **_COMMON),
-    "ci": settings(max_examples=30, derandomize=True, **_COMMON),
-    "thorough": settings(max_examples=300, **_COMMON),
+    "dev": settings(max_examples=25, **_COMMON),
+    "ci": settings(max_examples=100, derandomize=True, **_COMMON),
+    "thorough": settings(max_examples=1000, **_COMMON),
 }
 
 

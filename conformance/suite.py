@@ -72,3 +72,8 @@ def find_check(op: str, name: str) -> CheckSpec:
         if spec.name == name:
             return spec
     raise ValueError(f"unknown check {name!r} for {op}; known: {[c.name for c in checks_for(op)]}")
+
+
+def all_tasks() -> list[tuple[str, str]]:
+    """Every (op, check) pair, in report order; unclaimed ones are reported as such."""
+    return [(op, spec.name) for op in FEATURES for spec in checks_for(op)]

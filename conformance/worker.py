@@ -13,26 +13,13 @@ import os
 import signal
 import tempfile
 import time
-from dataclasses import dataclass
 
 from conformance.cases import case_from_json
 from conformance.runner import FAILED, CheckResult, replay_command
+from conformance.suite import all_tasks
 
 EXAMPLE_TIMEOUT = 20.0   # seconds one generated case may take (a hang, not a slow implementation)
 CHECK_TIMEOUT = 600.0    # seconds one whole check may take, whatever happens inside
-
-@dataclass(frozen=True)
-class Task:
-    op: str
-    check: str
-
-
-def plan(impl) -> list[Task]:
-    """Every (op, check) pair, claimed or not: unclaimed ones are reported as such."""
-    from conformance.capabilities import FEATURES
-    from conformance.suite import checks_for
-    return [Task(op, spec.name) for op in FEATURES for spec in checks_for(op)]
-
 
 def _worker(conn, spec: str, profile: str, seed, start: int, example_timeout: float,
             output_path: str) -> None:
@@ -46,11 +33,12 @@ def _worker(conn, spec: str, profile: str, seed, start: int, example_timeout: fl
     warm_up = getattr(impl, "warm_up", None)
     if callable(warm_up):
         warm_up()
-    tasks = plan(impl)
-    conn.send(("tasks", [(t.op, t.check) for t in tasks]))
+    tasks = all_tasks()
+    conn.send(("tasks", tasks))
     for index in range(start, len(tasks)):
         conn.send(("start", index))
-        result = runner.run_check(impl, spec, tasks[index].op, tasks[index].check, profile, seed,
+        op, check = tasks[index]
+        result = runner.run_check(impl, spec, op, check, profile, seed,
                                   example_timeout, on_case=lambda case: conn.send(("case", case)))
         conn.send(("result", index, result.to_dict()))
     conn.send(("done",))

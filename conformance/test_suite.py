@@ -1,0 +1,26 @@
+"""The conformance suite as pytest tests (see conformance/pytest_plugin.py for the options)."""
+import functools
+
+import pytest
+
+from conformance.registry import resolve
+from conformance.runner import NOT_CLAIMED, PASSED, run_check
+
+
+@functools.cache
+def _implementation(spec: str):
+    impl = resolve(spec)
+    warm_up = getattr(impl, "warm_up", None)
+    if callable(warm_up):
+        warm_up()
+    return impl
+
+
+def test_conformance(conformance_task, pytestconfig):
+    spec, op, check = conformance_task
+    result = run_check(_implementation(spec), spec, op, check,
+                       pytestconfig.getoption("conformance_profile"),
+                       pytestconfig.getoption("conformance_seed"))
+    if result.status == NOT_CLAIMED:
+        pytest.skip(f"{op}.{check}: not claimed by {spec}")
+    assert result.status == PASSED, result.describe_failure()
