@@ -1,0 +1,84 @@
+"""The command line: certify by name or import path, reports, replay, isolation from crashes."""
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run(*args, cwd=ROOT, env_path=None, timeout=600):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env_path])))
+    return subprocess.run([sys.executable, "-m", "conformance", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_certifies_an_implementation_outside_the_repo_by_import_path(tmp_path):
+    (tmp_path / "my_layers.py").write_text(textwrap.dedent("""
+        from impls import naive
+
+        class MyLayers:
+            name = "my_layers"
+            capabilities = naive.capabilities
+            conv2d_forward = staticmethod(naive.conv2d_forward)
+            conv2d_backward = staticmethod(naive.conv2d_backward)
+            pool2d_forward = staticmethod(naive.pool2d_forward)
+            pool2d_backward = staticmethod(naive.pool2d_backward)
+
+        layers = MyLayers()
+    """))
+    reports = tmp_path / "reports"
+    done = _run("certify", "my_layers:layers", "--profile", "dev", "--reports", str(reports),
+                cwd=tmp_path, env_path=str(tmp_path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "my_layers: CERTIFIED" in done.stdout
+    report = json.loads((reports / "my_layers.json").read_text())
+    assert report["certified"] and report["schema_version"] == 1
+    assert {r["status"] for r in report["results"]} == {"passed", "not claimed"}
+    assert "| conv2d | forward | passed |" in (reports / "my_layers.md").read_text()
+
+
+def test_failure_prints_a_replay_command_that_reproduces_it(tmp_path):
+    done = _run("certify", "tests.corpus.conv_gradients:stride_ignored_in_grad_x",
+                "--reports", str(tmp_path))
+    assert done.returncode == 1
+    assert "NOT CERTIFIED" in done.stdout and "conv2d NOT certified (failed grad_x" in done.stdout
+    replay = next(line.split("replay: ", 1)[1] for line in done.stdout.splitlines()
+                  if "replay: python -m conformance replay" in line and "grad_x" in line)
+    args = replay.split(" ", 3)[3]
+    again = subprocess.run(f"{sys.executable} -m conformance {args}", shell=True, cwd=ROOT,
+                           capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert again.returncode == 1
+    assert "grad_x[" in again.stdout and "> bound" in again.stdout
+
+
+def test_crash_hang_and_flood_are_reported_and_the_run_goes_on(tmp_path):
+    done = _run("certify", "tests.hostile:exits_in_pool", "tests.hostile:hangs_in_conv_backward",
+                "tests.hostile:prints_megabytes", "tests.hostile:returns_a_list",
+                "--profile", "dev", "--example-timeout", "2", "--reports", str(tmp_path))
+    assert done.returncode == 1
+    out = done.stdout
+    assert len(out) < 200_000, "the implementation's output leaked into the report"
+    crash = json.loads((tmp_path / "exits_in_pool.json").read_text())
+    rows = {(r["op"], r["check"]): r for r in crash["results"]}
+    assert rows["pool2d", "forward"]["status"] == "FAILED"
+    assert "exited with code 3" in rows["pool2d", "forward"]["message"]
+    assert rows["pool2d", "forward"]["replay"]
+    assert rows["conv2d", "forward"]["status"] == "passed"      # checks before the crash
+    assert rows["pool2d", "not_claimed"]["status"] == "not claimed"  # and after it
+    hang = json.loads((tmp_path / "hangs_in_conv_backward.json").read_text())
+    rows = {(r["op"], r["check"]): r for r in hang["results"]}
+    assert "longer than 2 s (time-out)" in rows["conv2d", "grad_x"]["message"]
+    assert rows["pool2d", "forward"]["status"] == "passed"
+    assert "prints_megabytes: CERTIFIED" in out
+    listed = json.loads((tmp_path / "returns_a_list.json").read_text())
+    rows = {(r["op"], r["check"]): r for r in listed["results"]}
+    assert "must be a numpy.ndarray, got builtins.list" in rows["pool2d", "forward"]["message"]
+
+
+def test_unknown_implementation_is_a_clear_error(tmp_path):
+    done = _run("certify", "no_such_module:thing", "--reports", str(tmp_path))
+    assert done.returncode == 1
+    assert "cannot import implementation 'no_such_module:thing'" in done.stdout

@@ -1,0 +1,25 @@
+"""The harness catches every buggy implementation of the corpus, by the checks meant for it."""
+import pytest
+
+from conformance.runner import FAILED, run_check
+from conformance.suite import find_check
+from tests.corpus import all_mutants
+
+MUTANTS = all_mutants()
+
+
+def test_corpus_is_not_trivial():
+    assert len(MUTANTS) >= 8
+    assert len({m.name for _, m in MUTANTS}) == len(MUTANTS), "mutant names must be unique"
+
+
+@pytest.mark.parametrize("path,mutant", MUTANTS, ids=[m.name for _, m in MUTANTS])
+def test_mutant_fails_the_checks_meant_for_it(path, mutant):
+    assert mutant.caught_by, f"{mutant.name} names no check that catches it"
+    for target in mutant.caught_by:
+        op, check = target.split(".")
+        result = run_check(mutant, path, op, check, "ci")
+        assert result.status == FAILED, f"{mutant.name} ({mutant.bug}) survived {target}"
+        assert result.message
+        if find_check(op, check).property is not None:
+            assert result.case and result.replay.startswith("python -m conformance replay ")

@@ -1,0 +1,30 @@
+"""Correct implementations pass every check: under every seed, and reproducibly under ci."""
+import pytest
+
+from conformance.runner import FAILED, NOT_CLAIMED, PASSED, run_check
+from conformance.suite import all_tasks
+from impls import naive
+from tests import torch_backed
+
+
+@pytest.mark.parametrize("op,check", all_tasks())
+def test_torch_backed_implementation_passes(op, check):
+    result = run_check(torch_backed, "tests.torch_backed", op, check, "ci")
+    # Everything is claimed, so only the not-claimed check itself has nothing to run.
+    expected = NOT_CLAIMED if check == "not_claimed" else PASSED
+    assert result.status == expected, result.describe_failure()
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_naive_passes_under_dev_profile_with_any_seed(seed):
+    failures = [run_check(naive, "naive", op, check, "dev", seed) for op, check in all_tasks()]
+    failures = [r.describe_failure() for r in failures if r.status == FAILED]
+    assert not failures, "\n".join(failures)
+
+
+def test_ci_profile_is_reproducible():
+    def outcome(op, check):
+        r = run_check(naive, "naive", op, check, "ci")
+        return (r.status, r.examples, r.worst_ratio, r.features, r.edge_cases)
+
+    assert [outcome(*t) for t in all_tasks()] == [outcome(*t) for t in all_tasks()]
