@@ -65,7 +65,8 @@ class Mismatch:
         return np.inf if self.bound == 0 else self.error / self.bound
 
     def describe(self) -> str:
-        return (f"{self.name}{list(self.index)}: got {self.got!r}, expected {self.expected!r}, "
+        where = f"{self.name}{list(self.index)}" if self.index else self.name
+        return (f"{where}: got {self.got!r}, expected {self.expected!r}, "
                 f"error {self.error:.3g} > bound {self.bound:.3g}"
                 + (f" ({self.ratio:.3g}x)" if np.isfinite(self.ratio) else ""))
 
