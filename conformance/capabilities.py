@@ -17,6 +17,9 @@ conv2d
 pool2d
     float32, float64, stride, padding, rectangular, noncontiguous   as for conv2d
     max, avg, min         pooling modes
+    ties                  max/min gradients at tied values go to the first extreme element of
+                          the window in row-major order, as in PyTorch (a property of the data,
+                          not of the call: it is checked, but cannot be refused)
 """
 from __future__ import annotations
 
@@ -28,8 +31,11 @@ FEATURES: dict[str, tuple[str, ...]] = {
     "conv2d": ("float32", "float64", "stride", "padding", "dilation", "groups", "bias",
                "rectangular", "noncontiguous"),
     "pool2d": ("float32", "float64", "max", "avg", "min", "stride", "padding",
-               "rectangular", "noncontiguous"),
+               "rectangular", "noncontiguous", "ties"),
 }
+
+# Features of the input values rather than of the call: no call can be refused for them.
+DATA_FEATURES = frozenset({"ties"})
 
 
 def _is_rectangular(*pairs) -> bool:

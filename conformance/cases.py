@@ -31,6 +31,7 @@ class Conv2dCase:
     bias: bool
     dtype: str
     layout: str
+    magnitude: int      # x is scaled by 2**magnitude
     seed: int
 
     @property
@@ -44,7 +45,7 @@ class Conv2dCase:
     def arrays(self) -> dict[str, np.ndarray]:
         """x, weight and (if bias) bias: standard normal values in the case's dtype and layout."""
         rng = np.random.default_rng(self.seed)
-        values = {"x": rng.standard_normal(self.x_shape),
+        values = {"x": rng.standard_normal(self.x_shape) * 2.0**self.magnitude,
                   "weight": rng.standard_normal(self.weight_shape)}
         if self.bias:
             values["bias"] = rng.standard_normal(self.filters)
@@ -63,26 +64,35 @@ class Pool2dCase:
     padding: tuple[int, int]
     dtype: str
     layout: str
+    ties: bool          # max/min only: values from {-1, 0, 1} * grid, full of ties
+    magnitude: int      # x is scaled by 2**magnitude
     seed: int
 
     @property
     def x_shape(self):
         return (self.batch, self.channels, self.height, self.width)
 
+    @property
+    def grid(self) -> float:
+        """Spacing of max/min inputs: no two differ by less."""
+        return POOL_GRID * 2.0**self.magnitude
+
     def arrays(self) -> dict[str, np.ndarray]:
-        """x in the case's dtype and layout.
+        """x in the case's dtype and layout, scaled by 2**magnitude.
 
         max/min: a random arrangement of distinct grid values (tie-free); a third of the seeds make
-        every value negative, a third every value positive, so the padding value matters;
-        avg: standard normal values.
+        every value negative, a third every value positive, so the padding value matters.
+        With ``ties``, values from {-1, 0, 1} * grid instead. avg: standard normal values.
         """
         rng = np.random.default_rng(self.seed)
         size = int(np.prod(self.x_shape))
         if self.mode == "avg":
-            x = rng.standard_normal(self.x_shape)
+            x = rng.standard_normal(self.x_shape) * 2.0**self.magnitude
+        elif self.ties:
+            x = rng.integers(-1, 2, self.x_shape) * self.grid
         else:
             offset = (-size, 1, rng.integers(-size, 1))[self.seed % 3]
-            x = ((rng.permutation(size) + offset) * POOL_GRID).reshape(self.x_shape)
+            x = ((rng.permutation(size) + offset) * self.grid).reshape(self.x_shape)
         return {"x": lay_out(x.astype(self.dtype), self.layout)}
 
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from hypothesis import reject
 
-from conformance.cases import POOL_GRID, random_like
+from conformance.capabilities import DATA_FEATURES
+from conformance.cases import random_like
 from conformance.layouts import read_only
 from conformance.ops.base import OpRecord
 from conformance.tolerance import (SAFETY, U64, Mismatch, elementwise_bound, scalar_bound,
@@ -21,10 +22,13 @@ from conformance.tolerance import (SAFETY, U64, Mismatch, elementwise_bound, sca
 from reference.finite_diff import (central_difference, inner, inner_abs, jacobian_by_differences,
                                    jacobian_by_vjp, window_top2_gap)
 
-# Finite-difference step for piecewise-linear ops: a power of two far below the input grid, so
-# x +- h v is exact and no window's winner changes (|v| <= 1).
-PIECEWISE_STEP = POOL_GRID / 2**7
 GRAD_STREAM, DIRECTION_STREAM = 1, 2
+
+
+def piecewise_step(case) -> float:
+    """Finite-difference step for piecewise-linear ops: a power of two far below the input grid,
+    so x +- h v is exact and no window's winner changes (|v| <= 1)."""
+    return case.grid / 2**7
 
 
 class CheckFailure(AssertionError):
@@ -119,11 +123,10 @@ def finite_difference(impl, op: OpRecord, case) -> float:
     grad_x = op.backward(impl, grad_out, cache, case)["x"]
     rng = np.random.default_rng([case.seed, DIRECTION_STREAM])
     direction = rng.integers(-16, 17, size=case.x_shape) / 16.0
-    if window_top2_gap(arrays["x"], case.kernel, case.stride, case.padding, case.mode) \
-            <= 2 * PIECEWISE_STEP:
+    step = piecewise_step(case)
+    if window_top2_gap(arrays["x"], case.kernel, case.stride, case.padding, case.mode) <= 2 * step:
         reject()  # a winner could change between x - hv and x + hv: the difference is invalid
-    fd = central_difference(lambda a: op.forward(impl, a, case)[0], arrays, "x", direction,
-                            PIECEWISE_STEP)
+    fd = central_difference(lambda a: op.forward(impl, a, case)[0], arrays, "x", direction, step)
     abs_grad_x = op.backward(impl, np.abs(grad_out), cache, case)["x"]
     bound = scalar_bound(op.terms(case)["x"], case.dtype, inner_abs(direction, abs_grad_x),
                          inner_abs(fd, grad_out) + inner_abs(direction, grad_x), fd.size)
@@ -142,7 +145,7 @@ def jacobian(impl, op: OpRecord, case) -> float:
     arrays = case.arrays()
     out, cache = op.forward(impl, arrays, case)
     linear = op.linear(case)
-    step = 1.0 if linear else PIECEWISE_STEP
+    step = 1.0 if linear else piecewise_step(case)
     n = op.terms(case)["out"]
     vjp = jacobian_by_vjp(lambda g: op.backward(impl, g, cache, case), out.shape, case.dtype,
                           list(arrays))
@@ -159,6 +162,12 @@ def jacobian(impl, op: OpRecord, case) -> float:
             bound = np.zeros(fd.shape)
         worst = max(worst, compare(f"d out / d {name} [out, {name}]", vjp[name], fd, bound))
     return worst
+
+
+def ties(impl, op: OpRecord, case) -> float:
+    """Max/min pooling on inputs full of ties: the forward still selects exactly, and each window's
+    gradient goes to its first extreme element in row-major order, as PyTorch's does."""
+    return max(forward(impl, op, case), gradient("x")(impl, op, case))
 
 
 # --- 4. contract ----------------------------------------------------------------------------
@@ -289,7 +298,7 @@ def unclaimed_features(impl, op: OpRecord, claimed: frozenset, known) -> FixedOu
     outcome = FixedOutcome()
     base = _base_features(claimed, known)
     for feature in known:
-        if feature in claimed:
+        if feature in claimed or feature in DATA_FEATURES:
             continue
         kind = next((k for k in (DTYPE_FEATURES, MODE_FEATURES) if feature in k), ())
         case = op.example(frozenset({f for f in base if f not in kind} | {feature}))

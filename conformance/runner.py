@@ -48,6 +48,8 @@ class CheckResult:
     case: str | None = None          # the shrunk failing case, as JSON
     mismatch: dict | None = None     # the worst element of the failing case
     replay: str | None = None
+    first_failure_example: int | None = None     # examples generated until the first failure
+    first_failure_seconds: float | None = None   # seconds until the first failure
     features: list[str] = field(default_factory=list)
     edge_cases: dict[str, int] = field(default_factory=dict)
 
@@ -128,6 +130,7 @@ def _run_property(impl, impl_spec, op, spec: CheckSpec, allowed, profile, seed,
     features: set[str] = set()
     edges: Counter = Counter()
     state = {"failing": None, "examples": 0, "invalid": 0, "worst": 0.0}
+    start = time.perf_counter()
 
     @settings(profiles.get(profile))
     @given(op.strategy(allowed, spec.required, spec.tiny))
@@ -151,6 +154,9 @@ def _run_property(impl, impl_spec, op, spec: CheckSpec, allowed, profile, seed,
             raise
         except Exception as exc:
             state["failing"] = (case, exc)
+            if result.first_failure_example is None:
+                result.first_failure_example = state["examples"]
+                result.first_failure_seconds = round(time.perf_counter() - start, 3)
             raise
         state["worst"] = max(state["worst"], ratio)
 

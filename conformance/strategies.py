@@ -38,6 +38,11 @@ def _pair(draw, allowed, feature, low, high):
     return (rows, cols)
 
 
+def _magnitude(draw):
+    """Power-of-two scale of x: ordinary, huge (float16 overflows) or tiny."""
+    return draw(st.sampled_from((0, 20, -20)))
+
+
 def _input_size(draw, extent, padding, extra):
     """A size for which the padded input holds at least one window: size + 2p >= extent."""
     smallest = max(1, extent - 2 * padding)
@@ -77,7 +82,8 @@ def conv2d_cases(draw, allowed: frozenset, required: frozenset = frozenset(), ti
         batch=draw(st.integers(1, 1 if tiny else 3)), channels=channels, height=height,
         width=width, filters=filters, kernel=kernel, stride=stride, padding=padding,
         dilation=dilation, groups=groups, bias=bias, dtype=_dtype(draw, allowed),
-        layout=_layout(draw, allowed, required), seed=draw(st.integers(0, 2**32 - 1)))
+        layout=_layout(draw, allowed, required), magnitude=_magnitude(draw),
+        seed=draw(st.integers(0, 2**32 - 1)))
 
 
 @st.composite
@@ -100,4 +106,5 @@ def pool2d_cases(draw, allowed: frozenset, required: frozenset = frozenset(), ti
         width=_input_size(draw, kernel[1], padding[1], extra),
         mode=mode, kernel=kernel, stride=stride, padding=padding,
         dtype=_dtype(draw, allowed), layout=_layout(draw, allowed, required),
+        ties="ties" in required, magnitude=_magnitude(draw),
         seed=draw(st.integers(0, 2**32 - 1)))

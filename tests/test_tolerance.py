@@ -13,7 +13,7 @@ CONV = OPS["conv2d"]
 def _case(dtype, seed=0):
     return Conv2dCase(batch=2, channels=6, height=9, width=9, filters=4, kernel=(3, 3),
                       stride=(1, 1), padding=(1, 1), dilation=(1, 1), groups=1, bias=True,
-                      dtype=dtype, layout="contiguous", seed=seed)
+                      dtype=dtype, layout="contiguous", magnitude=0, seed=seed)
 
 
 def _sequential_conv(arrays, order, dtype):

@@ -29,7 +29,8 @@ class Conv2d(OpRecord):
     edge_cases = ("batch 1", "one channel", "1x1 kernel", "kernel equals padded input",
                   "stride above kernel", "stride does not divide", "output size 1",
                   "depthwise (groups = channels)", "window entirely in padding",
-                  "last window reaches into padding", "no bias")
+                  "last window reaches into padding", "no bias", "magnitude 2^20",
+                  "magnitude 2^-20")
 
     def strategy(self, allowed, required=frozenset(), tiny=False):
         return conv2d_cases(allowed, required, tiny)
@@ -107,7 +108,9 @@ class Conv2d(OpRecord):
         hit.update(name for name, cond in (
             ("batch 1", case.batch == 1), ("one channel", case.channels == 1),
             ("1x1 kernel", case.kernel == (1, 1)), ("no bias", not case.bias),
-            ("depthwise (groups = channels)", case.groups == case.channels > 1)) if cond)
+            ("depthwise (groups = channels)", case.groups == case.channels > 1),
+            ("magnitude 2^20", case.magnitude == 20),
+            ("magnitude 2^-20", case.magnitude == -20)) if cond)
         return frozenset(hit)
 
     def example(self, features):
@@ -120,7 +123,8 @@ class Conv2d(OpRecord):
             dilation=(2, 2) if "dilation" in features else (1, 1),
             groups=2 if "groups" in features else 1, bias="bias" in features,
             dtype="float32" if "float32" in features else "float64",
-            layout="reversed" if "noncontiguous" in features else "contiguous", seed=0)
+            layout="reversed" if "noncontiguous" in features else "contiguous", magnitude=0,
+            seed=0)
 
     def error_inputs(self, claimed):
         dtype = "float64" if "float64" in claimed else "float32"

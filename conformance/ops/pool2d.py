@@ -26,7 +26,7 @@ class Pool2d(OpRecord):
     edge_cases = ("batch 1", "one channel", "1x1 kernel", "kernel equals padded input",
                   "stride above kernel", "stride does not divide", "output size 1",
                   "largest legal padding", "overlapping windows",
-                  "last window reaches into padding")
+                  "last window reaches into padding", "magnitude 2^20", "magnitude 2^-20")
 
     def strategy(self, allowed, required=frozenset(), tiny=False):
         return pool2d_cases(allowed, required, tiny)
@@ -68,7 +68,8 @@ class Pool2d(OpRecord):
         return case.mode == "avg"
 
     def features_of(self, case):
-        return features_used("pool2d", x=case.arrays()["x"], **_params(case))
+        used = features_used("pool2d", x=case.arrays()["x"], **_params(case))
+        return used | {"ties"} if case.ties else used
 
     def edge_cases_of(self, case):
         _, _, ho, wo = self.out_shape(case)
@@ -91,7 +92,8 @@ class Pool2d(OpRecord):
                 hit.add("last window reaches into padding")
         hit.update(name for name, cond in (
             ("batch 1", case.batch == 1), ("one channel", case.channels == 1),
-            ("1x1 kernel", case.kernel == (1, 1))) if cond)
+            ("1x1 kernel", case.kernel == (1, 1)), ("magnitude 2^20", case.magnitude == 20),
+            ("magnitude 2^-20", case.magnitude == -20)) if cond)
         return frozenset(hit)
 
     def example(self, features):
@@ -102,7 +104,8 @@ class Pool2d(OpRecord):
             stride=(2, 2) if "stride" in features else (1, 1),
             padding=(1, 1) if "padding" in features else (0, 0),
             dtype="float32" if "float32" in features else "float64",
-            layout="reversed" if "noncontiguous" in features else "contiguous", seed=0)
+            layout="reversed" if "noncontiguous" in features else "contiguous",
+            ties=False, magnitude=0, seed=0)
 
     def error_inputs(self, claimed):
         dtype = "float64" if "float64" in claimed else "float32"
