@@ -14,9 +14,11 @@ conv2d
     bias                  a bias array (bias=None is always allowed)
     rectangular           a kernel, stride, padding or dilation pair with unequal entries
     noncontiguous         an input array that is not C-contiguous
+    backward              conv2d_backward (without it, only the forward is certified)
 pool2d
     float32, float64, stride, padding, rectangular, noncontiguous   as for conv2d
     max, avg, min         pooling modes
+    backward              pool2d_backward
     ties                  max/min gradients at tied values go to the first extreme element of
                           the window in row-major order, as in PyTorch (a property of the data,
                           not of the call: it is checked, but cannot be refused)
@@ -29,41 +31,50 @@ import numpy as np
 
 FEATURES: dict[str, tuple[str, ...]] = {
     "conv2d": ("float32", "float64", "stride", "padding", "dilation", "groups", "bias",
-               "rectangular", "noncontiguous"),
+               "rectangular", "noncontiguous", "backward"),
     "pool2d": ("float32", "float64", "max", "avg", "min", "stride", "padding",
-               "rectangular", "noncontiguous", "ties"),
+               "rectangular", "noncontiguous", "backward", "ties"),
 }
 
 # Features of the input values rather than of the call: no call can be refused for them.
 DATA_FEATURES = frozenset({"ties"})
 
 
+def _pair(value) -> tuple:
+    try:
+        return tuple(value)
+    except TypeError:
+        return (value, value)
+
+
 def _is_rectangular(*pairs) -> bool:
-    return any(pair[0] != pair[1] for pair in pairs)
+    return any(len(set(_pair(pair))) > 1 for pair in pairs)
 
 
 def features_used(op: str, **call) -> frozenset[str]:
     """The features a call of ``op`` with these keyword arguments relies on.
 
     conv2d takes x, weight, bias, stride, padding, dilation, groups;
-    pool2d takes x, mode, kernel_size, stride, padding.
+    pool2d takes x, mode, kernel_size, stride, padding. Malformed arguments are not features:
+    they are left for the implementation's own validation to reject.
     """
-    arrays = [a for a in (call.get("x"), call.get("weight"), call.get("bias")) if a is not None]
-    used = {np.dtype(call["x"].dtype).name}
+    arrays = [a for a in (call.get("x"), call.get("weight"), call.get("bias"))
+              if isinstance(a, np.ndarray)]
+    used = {np.dtype(call["x"].dtype).name} if isinstance(call.get("x"), np.ndarray) else set()
     if any(not a.flags.c_contiguous for a in arrays):
         used.add("noncontiguous")
-    if tuple(call["stride"]) != (1, 1):
+    if len(set(_pair(call["stride"])) - {1}):
         used.add("stride")
-    if tuple(call["padding"]) != (0, 0):
+    if len(set(_pair(call["padding"])) - {0}):
         used.add("padding")
     if op == "conv2d":
-        if tuple(call["dilation"]) != (1, 1):
+        if len(set(_pair(call["dilation"])) - {1}):
             used.add("dilation")
         if call["groups"] != 1:
             used.add("groups")
         if call["bias"] is not None:
             used.add("bias")
-        kernel = call["weight"].shape[2:]
+        kernel = getattr(call["weight"], "shape", ())[2:]
         if _is_rectangular(kernel, call["stride"], call["padding"], call["dilation"]):
             used.add("rectangular")
     elif op == "pool2d":

@@ -172,24 +172,36 @@ def ties(impl, op: OpRecord, case) -> float:
 
 # --- 4. contract ----------------------------------------------------------------------------
 
+def _backward_if_claimed(impl, op: OpRecord, grad_out, cache, case) -> dict:
+    """The gradients, or nothing for an implementation that claims only the forward."""
+    if not impl.capabilities.claims(op.name, "backward"):
+        return {}
+    return op.backward(impl, grad_out, cache, case)
+
+
 def _snapshot(arrays: dict) -> dict[str, bytes]:
     return {k: np.ascontiguousarray(v).tobytes() for k, v in arrays.items()}
 
 
 def no_mutation(impl, op: OpRecord, case) -> float:
-    """Inputs are bit-for-bit unchanged by forward and backward, and read-only inputs work."""
-    arrays, out, cache, grad_out = _forward_and_grad(impl, op, case)
+    """Inputs are bit-for-bit unchanged by forward and backward, and read-only inputs work.
+
+    Writable inputs are checked too: code may take another path for read-only arrays.
+    """
+    arrays = case.arrays()
+    before = _snapshot(arrays)
+    arrays, out, cache, grad_out = _forward_and_grad(impl, op, case, arrays)
     inputs = dict(arrays, grad_out=grad_out)
-    before = _snapshot(inputs)
-    op.backward(impl, grad_out, cache, case)
-    op.backward(impl, grad_out, cache, case)
+    before["grad_out"] = _snapshot({"g": grad_out})["g"]
+    _backward_if_claimed(impl, op, grad_out, cache, case)
+    _backward_if_claimed(impl, op, grad_out, cache, case)
     changed = [k for k, v in _snapshot(inputs).items() if v != before[k]]
     if changed:
         raise CheckFailure(f"forward/backward modified input(s) {changed} in place")
     frozen = {k: read_only(v) for k, v in arrays.items()}
     try:
         _, cache = op.forward(impl, frozen, case)
-        op.backward(impl, read_only(grad_out), cache, case)
+        _backward_if_claimed(impl, op, read_only(grad_out), cache, case)
     except ValueError as exc:
         if "read-only" not in str(exc):
             raise
@@ -200,8 +212,8 @@ def no_mutation(impl, op: OpRecord, case) -> float:
 def no_aliasing(impl, op: OpRecord, case) -> float:
     """No returned array shares memory with an input, another result, or a second backward's."""
     arrays, out, cache, grad_out = _forward_and_grad(impl, op, case)
-    first = op.backward(impl, grad_out, cache, case)
-    second = op.backward(impl, grad_out, cache, case)
+    first = _backward_if_claimed(impl, op, grad_out, cache, case)
+    second = _backward_if_claimed(impl, op, grad_out, cache, case)
     results = {"out": out, **{f"grad_{k}": v for k, v in first.items()}}
     others = {**arrays, "grad_out": grad_out, **{f"grad_{k} (second backward)": v
                                                  for k, v in second.items()}}
@@ -217,10 +229,10 @@ def no_aliasing(impl, op: OpRecord, case) -> float:
 def layouts(impl, op: OpRecord, case) -> float:
     """Non-contiguous inputs give the same results as contiguous copies (within twice the bound)."""
     arrays, out, cache, grad_out = _forward_and_grad(impl, op, case)
-    grads = op.backward(impl, grad_out, cache, case)
+    grads = _backward_if_claimed(impl, op, grad_out, cache, case)
     contiguous = {k: np.ascontiguousarray(v) for k, v in arrays.items()}
     out_c, cache_c = op.forward(impl, contiguous, case)
-    grads_c = op.backward(impl, np.ascontiguousarray(grad_out), cache_c, case)
+    grads_c = _backward_if_claimed(impl, op, np.ascontiguousarray(grad_out), cache_c, case)
     expected, _ = op.oracle(arrays, case)
     abs_out, abs_grads = op.abs_oracle(arrays, case, grad_out)
     terms = op.terms(case)
@@ -239,8 +251,8 @@ def deterministic(impl, op: OpRecord, case) -> float:
     again, _ = op.forward(impl, arrays, case)
     if np.ascontiguousarray(out).tobytes() != np.ascontiguousarray(again).tobytes():
         raise CheckFailure("two forward calls on the same inputs gave different outputs")
-    first = op.backward(impl, grad_out, cache, case)
-    second = op.backward(impl, grad_out, cache, case)
+    first = _backward_if_claimed(impl, op, grad_out, cache, case)
+    second = _backward_if_claimed(impl, op, grad_out, cache, case)
     for name in first:
         if np.ascontiguousarray(first[name]).tobytes() != np.ascontiguousarray(second[name]).tobytes():
             raise CheckFailure(f"two backward calls on the same cache gave different grad_{name}")
@@ -304,7 +316,9 @@ def unclaimed_features(impl, op: OpRecord, claimed: frozenset, known) -> FixedOu
         case = op.example(frozenset({f for f in base if f not in kind} | {feature}))
         outcome.examples += 1
         try:
-            op.forward(impl, case.arrays(), case)
+            out, cache = op.forward(impl, case.arrays(), case)
+            if feature == "backward":   # forward is claimed; backward must refuse
+                op.backward(impl, np.ones_like(out), cache, case)
         except NotImplementedError:
             continue
         except AttributeError as exc:

@@ -1,4 +1,4 @@
-"""Command line: ``python -m conformance certify|replay|bench ...``."""
+"""Command line: ``python -m conformance certify|replay|new|list|bench ...``."""
 from __future__ import annotations
 
 import argparse
@@ -10,36 +10,76 @@ from impls import BUILTIN
 
 
 def _certify(args) -> int:
+    from conformance import gate
     from conformance import report as reports
+    from conformance.registry import resolve
     from conformance.worker import run_isolated
     specs = args.impl or list(BUILTIN)
-    certified = True
+    done: list[reports.ImplReport] = []
+    ok = True
     for spec in specs:
         start = time.perf_counter()
         print(f"== certifying {spec} (profile {args.profile})", flush=True)
-        print(reports.TEXT_HEADER, flush=True)
         try:
+            capabilities = resolve(spec).capabilities.to_dict()
+            print(reports.TEXT_HEADER, flush=True)
             results = run_isolated(spec, args.profile, args.seed,
                                    on_result=lambda r: print(reports.result_line(r), flush=True),
                                    example_timeout=args.example_timeout,
                                    check_timeout=args.check_timeout)
         except (RuntimeError, ValueError, TypeError) as exc:
-            print(f"{spec}: cannot certify: {exc}", flush=True)
-            certified = False
+            print(f"{spec}: cannot certify: {exc}\n", flush=True)
+            ok = False
             continue
-        capabilities = _capabilities(spec)
-        report = reports.ImplReport(spec, results[0].impl if results else spec, args.profile,
-                                    capabilities, results, round(time.perf_counter() - start, 1))
+        report = reports.ImplReport(spec, results[0].impl, args.profile, capabilities, results,
+                                    round(time.perf_counter() - start, 1))
         print(reports.render_summary(report), flush=True)
         paths = reports.write_reports(report, Path(args.reports))
         print(f"reports: {', '.join(str(p) for p in paths)}\n", flush=True)
-        certified &= report.certified
-    return 0 if certified else 1
+        ok &= report.certified
+        done.append(report)
+    if done:
+        summary = Path(args.reports) / "summary.md"
+        summary.write_text(reports.render_summary_matrix(done))
+        print(f"summary: {summary}")
+    if args.gate:
+        problems = gate.regressions(gate.load(Path(args.gate)), done)
+        for line in problems:
+            print(f"GATE: {line}")
+        print(f"gate {args.gate}: " + ("FAILED" if problems else "passed"))
+        ok &= not problems
+    if args.record:
+        try:
+            changes = gate.record(Path(args.record), [r for r in done if r.certified])
+        except ValueError as exc:
+            print(f"record {args.record}: {exc}")
+            return 1
+        print(f"record {args.record}: " + ("; ".join(changes) if changes else "unchanged"))
+    return 0 if ok else 1
 
 
-def _capabilities(spec: str) -> dict[str, list[str]]:
-    from conformance.registry import resolve
-    return resolve(spec).capabilities.to_dict()
+def _new(args) -> int:
+    from conformance.scaffold import write_scaffold
+    try:
+        path = write_scaffold(args.name, Path(args.path))
+    except (ValueError, FileExistsError) as exc:
+        print(f"new: {exc}")
+        return 1
+    print(f"wrote {path}\ncertify it with:  PYTHONPATH={path.parent} python -m conformance "
+          f"certify {args.name}:implementation")
+    return 0
+
+
+def _list(args) -> int:
+    from conformance.registry import known, resolve
+    for name, path, origin in known():
+        try:
+            claims = resolve(name).capabilities.to_dict()
+            summary = "; ".join(f"{op}: {' '.join(f)}" for op, f in claims.items()) or "nothing"
+        except Exception as exc:  # noqa: BLE001 - listing goes on past a broken plug-in
+            summary = f"cannot load: {exc}"
+        print(f"{name:<16} {path:<32} {origin}\n{'':<16} claims {summary}")
+    return 0
 
 
 def _replay(args) -> int:
@@ -76,7 +116,19 @@ def main(argv=None) -> int:
                          help="seconds one generated case may run (default 20)")
     certify.add_argument("--check-timeout", type=float, default=600.0,
                          help="seconds one check may run in all (default 600)")
+    certify.add_argument("--gate", metavar="RECORD", help="also fail when a feature certified in "
+                         "RECORD (e.g. certified.json) is no longer claimed or certified")
+    certify.add_argument("--record", metavar="RECORD", help="write what this run certified into "
+                         "RECORD (widening only; commit the diff)")
     certify.set_defaults(run=_certify)
+
+    new = sub.add_parser("new", help="write a new implementation module that claims nothing")
+    new.add_argument("name", help="module name, e.g. my_impl")
+    new.add_argument("--path", default=".", help="folder to write NAME.py in (default: .)")
+    new.set_defaults(run=_new)
+
+    listing = sub.add_parser("list", help="implementations found: built-ins and plug-ins")
+    listing.set_defaults(run=_list)
 
     replay = sub.add_parser("replay", help="run one check on one case (as printed by a failure)")
     replay.add_argument("impl")

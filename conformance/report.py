@@ -9,6 +9,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.etree import ElementTree
 
 from conformance.capabilities import FEATURES
 from conformance.ops import OPS
@@ -169,10 +170,54 @@ def render_markdown(report: ImplReport) -> str:
     return "\n".join(lines)
 
 
+def render_junit(report: ImplReport) -> str:
+    """JUnit XML: one testcase per op x check; failures carry the message, case and replay."""
+    suite = ElementTree.Element("testsuite", name=f"conformance.{report.name}", tests=str(
+        len(report.results)), failures=str(sum(r.status == FAILED for r in report.results)),
+        skipped=str(sum(r.status == NOT_CLAIMED for r in report.results)),
+        time=f"{report.seconds:.3f}")
+    for r in report.results:
+        case = ElementTree.SubElement(suite, "testcase", classname=f"{report.name}.{r.op}",
+                                      name=r.check, time=f"{r.seconds:.3f}")
+        if r.status == FAILED:
+            failure = ElementTree.SubElement(case, "failure", message=r.message[:500])
+            failure.text = r.describe_failure()
+        elif r.status == NOT_CLAIMED:
+            ElementTree.SubElement(case, "skipped", message="not claimed")
+    return ElementTree.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def _stem(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+
+
 def write_reports(report: ImplReport, directory: Path) -> list[Path]:
+    """NAME.md, NAME.json and NAME.junit.xml under ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)
-    stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in report.name)
-    md, js = directory / f"{stem}.md", directory / f"{stem}.json"
-    md.write_text(render_markdown(report))
-    js.write_text(json.dumps(report.to_dict(), indent=2) + "\n")
-    return [md, js]
+    stem = _stem(report.name)
+    paths = {directory / f"{stem}.md": render_markdown(report),
+             directory / f"{stem}.json": json.dumps(report.to_dict(), indent=2) + "\n",
+             directory / f"{stem}.junit.xml": render_junit(report)}
+    for path, text in paths.items():
+        path.write_text(text)
+    return list(paths)
+
+
+def render_summary_matrix(reports: list[ImplReport]) -> str:
+    """One row per implementation, one column per op: certified, failing checks, not claimed."""
+    ops = list(FEATURES)
+    lines = ["# Conformance summary", "", "| implementation | verdict | " + " | ".join(ops) + " |",
+             "|---|---|" + "---|" * len(ops)]
+    for report in reports:
+        cells = []
+        for v in report.ops:
+            if not v.claimed:
+                cells.append("not claimed")
+            elif v.certified:
+                cells.append("certified")
+            else:
+                cells.append("FAILED " + ", ".join(v.failed_checks + [
+                    f"not covered: {f}" for f in v.not_covered]))
+        verdict = "certified" if report.certified else "**not certified**"
+        lines.append(f"| {report.name} | {verdict} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

@@ -14,7 +14,7 @@ import zlib
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
-from hypothesis import given, seed as hypothesis_seed, settings
+from hypothesis import example, given, seed as hypothesis_seed, settings
 from hypothesis.errors import UnsatisfiedAssumption
 
 from conformance import profiles
@@ -160,6 +160,8 @@ def _run_property(impl, impl_spec, op, spec: CheckSpec, allowed, profile, seed,
             raise
         state["worst"] = max(state["worst"], ratio)
 
+    for corner in op.corner_cases(allowed, spec.required):
+        property_ = example(corner)(property_)
     if seed is None and profile == "ci":
         seed = _derived_seed(op.name, spec.name)
     if seed is not None:
@@ -191,7 +193,8 @@ def _run_property(impl, impl_spec, op, spec: CheckSpec, allowed, profile, seed,
     result.invalid = state["invalid"]
     if result.status == PASSED:
         result.worst_ratio = state["worst"]
-    result.features = sorted(features)
+    # A feature every case of this check relies on (e.g. backward) is exercised by it.
+    result.features = sorted(features | spec.required)
     result.edge_cases = dict(sorted(edges.items()))
 
 

@@ -34,23 +34,26 @@ class CheckSpec:
         return allowed
 
 
+BACKWARD = frozenset({"backward"})
+
 CHECKS: tuple[CheckSpec, ...] = (
     CheckSpec("forward", "output against PyTorch", checks.forward),
-    CheckSpec("grad_x", "input gradient against PyTorch autograd", checks.gradient("x")),
+    CheckSpec("grad_x", "input gradient against PyTorch autograd", checks.gradient("x"),
+              required=BACKWARD),
     CheckSpec("grad_weight", "weight gradient against PyTorch autograd",
-              checks.gradient("weight"), ops=("conv2d",)),
+              checks.gradient("weight"), ops=("conv2d",), required=BACKWARD),
     CheckSpec("grad_bias", "bias gradient against PyTorch autograd", checks.gradient("bias"),
-              ops=("conv2d",), required=frozenset({"bias"})),
+              ops=("conv2d",), required=BACKWARD | {"bias"}),
     CheckSpec("adjoint", "<y(a) - y(0), g> = <a, grad_a> for each linear input (no PyTorch)",
-              checks.adjoint, exclude=frozenset({"max", "min"})),
+              checks.adjoint, exclude=frozenset({"max", "min"}), required=BACKWARD),
     CheckSpec("finite_difference", "directional central difference in float64 (no PyTorch)",
               checks.finite_difference, ops=("pool2d",),
-              exclude=frozenset({"avg", "float32"})),
+              exclude=frozenset({"avg", "float32"}), required=BACKWARD),
     CheckSpec("ties", "max/min pooling with tied values: PyTorch's first-winner gradient",
               checks.ties, ops=("pool2d",), exclude=frozenset({"avg"}),
-              required=frozenset({"ties"})),
+              required=BACKWARD | {"ties"}),
     CheckSpec("jacobian", "full finite-difference Jacobian on tiny shapes (no PyTorch)",
-              checks.jacobian, exclude=frozenset({"float32"}), tiny=True),
+              checks.jacobian, exclude=frozenset({"float32"}), required=BACKWARD, tiny=True),
     CheckSpec("no_mutation", "inputs unchanged bit for bit; read-only inputs accepted",
               checks.no_mutation),
     CheckSpec("no_aliasing", "results share no memory with inputs or each other",

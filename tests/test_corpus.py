@@ -18,7 +18,7 @@ def test_mutant_fails_the_checks_meant_for_it(path, mutant):
     assert mutant.caught_by, f"{mutant.name} names no check that catches it"
     for target in mutant.caught_by:
         op, check = target.split(".")
-        result = run_check(mutant, path, op, check, "ci")
+        result = run_check(mutant, path, op, check, "ci", example_timeout=5)
         assert result.status == FAILED, f"{mutant.name} ({mutant.bug}) survived {target}"
         assert result.message
         if find_check(op, check).property is not None:

@@ -55,6 +55,11 @@ class OpRecord:
     def strategy(self, allowed: frozenset, required: frozenset = frozenset(), tiny: bool = False):
         raise NotImplementedError
 
+    def corner_cases(self, allowed: frozenset, required: frozenset = frozenset()) -> list:
+        """Hand-picked cases every run tries first (Hypothesis's explicit examples): corners that
+        random generation reaches too rarely."""
+        return []
+
     def forward(self, impl, arrays: dict, case):
         """Call the implementation's forward; return (out, cache) after checking out's type,
         shape and dtype."""

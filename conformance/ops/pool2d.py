@@ -31,6 +31,18 @@ class Pool2d(OpRecord):
     def strategy(self, allowed, required=frozenset(), tiny=False):
         return pool2d_cases(allowed, required, tiny)
 
+    def corner_cases(self, allowed, required=frozenset()):
+        """A 1x1 input of magnitude 2^20 in a padded 2x2 window, its sign chosen so that only
+        the padding could beat it: catches padding by a large finite value instead of -inf/+inf."""
+        if "padding" not in allowed:
+            return []
+        dtype = "float64" if "float64" in allowed else "float32"
+        # Seed 0 makes every value negative (max's adversary), seed 1 every value positive.
+        return [Pool2dCase(batch=1, channels=1, height=1, width=1, mode=mode, kernel=(2, 2),
+                           stride=(1, 1), padding=(1, 1), dtype=dtype, layout="contiguous",
+                           ties="ties" in required, magnitude=20, seed=seed)
+                for mode, seed in (("max", 0), ("min", 1)) if mode in allowed]
+
     def out_shape(self, case):
         return (case.batch, case.channels,
                 _out_size(case.height, case.kernel[0], case.stride[0], case.padding[0]),

@@ -1,0 +1,450 @@
+"""Direct convolution and pooling loops compiled with Numba; no im2col, no FFT.
+
+Route: every kernel is the definition written as loops over a zero- (or +-inf-) padded
+copy of the input, parallel over independent outputs with ``prange``. Each conv op has
+two kernels, chosen by how many filters (or channels) share a group:
+    few (< 8, e.g. depthwise)   "rows" kernels: one (image, filter) or (image, channel)
+                                plane per task, the innermost loop runs along an output row.
+    many                        "filter-vector" kernels on channels-last copies: the
+                                innermost loop runs over the filters (forward, grad weight)
+                                or channels (grad input) of a group, and four output
+                                columns (or filters) share each vector load.
+The weight gradient of the filter-vector kernel sums fixed batch chunks separately and
+adds the chunks in order, so results do not depend on thread scheduling. Pooling runs one
+(image, channel) plane per task; max / min keep the first extreme in row-major window
+order (strict comparison) and store the winner's offset for the backward.
+
+All arithmetic stays in the input dtype; fused multiply-add is allowed, reassociation is
+not. Inputs are copied to C-contiguous, writeable arrays first, so non-contiguous or
+read-only arrays reuse the same compiled code and are never modified.
+
+Speed is limited by the accumulators living in memory rather than registers (each
+multiply-add also loads and stores its accumulator), by short inner loops (few filters,
+narrow outputs) and by strided input reads when stride > 1.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from conformance.capabilities import Capabilities
+from impls.validation import check_grad_out, conv2d_output_size, pool2d_output_size
+
+name = "numba"
+capabilities = Capabilities.everything()
+
+_POOL_PAD_VALUE = {"max": -np.inf, "min": np.inf, "avg": 0.0}
+_POOL_MODE_CODE = {"max": 0, "min": 1, "avg": 2}
+
+
+# Fused multiply-add is allowed (one rounding instead of two); reassociation is not, so the
+# summation order is the one written and results are identical from call to call.
+_FMA = {"contract"}
+# Filters (or channels) per group from which the filter-vector kernels are used.
+_VECTOR_MIN = 8
+# Batch chunks whose partial weight gradients are summed in a fixed order.
+_CHUNKS = 8
+
+
+@njit(parallel=True, cache=True, fastmath=_FMA)
+def _forward_rows(xpad, w, sh, sw, dh, dw, groups, ho, wo):
+    """xpad (N, C, Hp, Wp), w (F, Cg, KH, KW) -> out (N, F, Ho, Wo) without bias.
+
+    One (image, filter) plane per task, vectorized along output rows.
+    """
+    n = xpad.shape[0]
+    f, cg, kh, kw = w.shape
+    fg = f // groups
+    out = np.zeros((n, f, ho, wo), dtype=xpad.dtype)
+    for task in prange(n * f):
+        b = task // f
+        fi = task % f
+        c0 = (fi // fg) * cg
+        for ci in range(cg):
+            plane = xpad[b, c0 + ci]
+            for a in range(kh):
+                for k in range(kw):
+                    wv = w[fi, ci, a, k]
+                    for i in range(ho):
+                        acc = out[b, fi, i]
+                        if sw == 1:
+                            row = plane[i * sh + a * dh, k * dw:k * dw + wo]
+                            for j in range(wo):
+                                acc[j] += wv * row[j]
+                        else:
+                            row = plane[i * sh + a * dh]
+                            for j in range(wo):
+                                acc[j] += wv * row[j * sw + k * dw]
+    return out
+
+
+@njit(parallel=True, cache=True, fastmath=_FMA)
+def _forward_filters(xpad, w_t, groups, sh, sw, dh, dw, ho, wo):
+    """xpad (N, C, Hp, Wp), w_t (C, KH, KW, F // groups) -> out (N, Ho, Wo, F) without bias.
+
+    w_t[c] holds channel c's weights for the filters of its group. One (image, output row)
+    per task, vectorized over filters, four output columns at a time so that each weight
+    vector loaded serves four accumulators.
+    """
+    n, c, _, _ = xpad.shape
+    _, kh, kw, fg = w_t.shape
+    cg = c // groups
+    out = np.zeros((n, ho, wo, fg * groups), dtype=xpad.dtype)
+    for task in prange(n * ho):
+        b = task // ho
+        i = task % ho
+        for g in range(groups):
+            f0 = g * fg
+            j = 0
+            while j + 4 <= wo:
+                a0 = out[b, i, j, f0:f0 + fg]
+                a1 = out[b, i, j + 1, f0:f0 + fg]
+                a2 = out[b, i, j + 2, f0:f0 + fg]
+                a3 = out[b, i, j + 3, f0:f0 + fg]
+                for ch in range(g * cg, (g + 1) * cg):
+                    for a in range(kh):
+                        row = xpad[b, ch, i * sh + a * dh]
+                        for k in range(kw):
+                            col = j * sw + k * dw
+                            x0, x1 = row[col], row[col + sw]
+                            x2, x3 = row[col + 2 * sw], row[col + 3 * sw]
+                            wr = w_t[ch, a, k]
+                            for fo in range(fg):
+                                a0[fo] += x0 * wr[fo]
+                                a1[fo] += x1 * wr[fo]
+                                a2[fo] += x2 * wr[fo]
+                                a3[fo] += x3 * wr[fo]
+                j += 4
+            for jj in range(j, wo):
+                acc = out[b, i, jj, f0:f0 + fg]
+                for ch in range(g * cg, (g + 1) * cg):
+                    for a in range(kh):
+                        for k in range(kw):
+                            xv = xpad[b, ch, i * sh + a * dh, jj * sw + k * dw]
+                            wr = w_t[ch, a, k]
+                            for fo in range(fg):
+                                acc[fo] += xv * wr[fo]
+    return out
+
+
+@njit(parallel=True, cache=True, fastmath=_FMA)
+def _grad_weight_rows(xpad, grad_out, cg, kh, kw, sh, sw, dh, dw, groups):
+    """xpad (N, C, Hp, Wp), grad_out (N, F, Ho, Wo) -> grad_weight (F, Cg, KH, KW).
+
+    One filter per task; each weight is accumulated in a vector along output columns (so
+    the loop vectorizes without reassociation), summed at the end.
+    """
+    n, f, ho, wo = grad_out.shape
+    fg = f // groups
+    grad_w = np.zeros((f, cg, kh, kw), dtype=xpad.dtype)
+    for fi in prange(f):
+        c0 = (fi // fg) * cg
+        acc = np.zeros(wo, dtype=xpad.dtype)
+        for ci in range(cg):
+            for a in range(kh):
+                for k in range(kw):
+                    acc[:] = 0
+                    for b in range(n):
+                        for i in range(ho):
+                            g_row = grad_out[b, fi, i]
+                            if sw == 1:
+                                row = xpad[b, c0 + ci, i * sh + a * dh, k * dw:k * dw + wo]
+                                for j in range(wo):
+                                    acc[j] += g_row[j] * row[j]
+                            else:
+                                row = xpad[b, c0 + ci, i * sh + a * dh]
+                                for j in range(wo):
+                                    acc[j] += g_row[j] * row[j * sw + k * dw]
+                    grad_w[fi, ci, a, k] = acc.sum()
+    return grad_w
+
+
+@njit(parallel=True, cache=True, fastmath=_FMA)
+def _grad_weight_filters(xpad, g_t, groups, kh, kw, sh, sw, dh, dw, chunks):
+    """xpad (N, C, Hp, Wp), g_t (N, Ho, Wo, F) -> partial sums (chunks, C, KH, KW, F // groups).
+
+    Chunk q sums images q, q + chunks, ...; the caller adds the chunks in order. Vectorized
+    over filters, four output columns per update of the accumulator.
+    """
+    n, c, _, _ = xpad.shape
+    _, ho, wo, f = g_t.shape
+    fg = f // groups
+    cg = c // groups
+    partial = np.zeros((chunks, c, kh, kw, fg), dtype=xpad.dtype)
+    for q in prange(chunks):
+        for b in range(q, n, chunks):
+            for i in range(ho):
+                j = 0
+                while j + 4 <= wo:
+                    for ch in range(c):
+                        f0 = (ch // cg) * fg
+                        g0 = g_t[b, i, j, f0:f0 + fg]
+                        g1 = g_t[b, i, j + 1, f0:f0 + fg]
+                        g2 = g_t[b, i, j + 2, f0:f0 + fg]
+                        g3 = g_t[b, i, j + 3, f0:f0 + fg]
+                        for a in range(kh):
+                            row = xpad[b, ch, i * sh + a * dh]
+                            for k in range(kw):
+                                col = j * sw + k * dw
+                                x0, x1 = row[col], row[col + sw]
+                                x2, x3 = row[col + 2 * sw], row[col + 3 * sw]
+                                acc = partial[q, ch, a, k]
+                                for fo in range(fg):
+                                    acc[fo] += x0 * g0[fo] + x1 * g1[fo] + x2 * g2[fo] + x3 * g3[fo]
+                    j += 4
+                for jj in range(j, wo):
+                    for ch in range(c):
+                        f0 = (ch // cg) * fg
+                        gv = g_t[b, i, jj, f0:f0 + fg]
+                        for a in range(kh):
+                            for k in range(kw):
+                                xv = xpad[b, ch, i * sh + a * dh, jj * sw + k * dw]
+                                acc = partial[q, ch, a, k]
+                                for fo in range(fg):
+                                    acc[fo] += xv * gv[fo]
+    return partial
+
+
+@njit(parallel=True, cache=True, fastmath=_FMA)
+def _grad_input_rows(grad_out, w, hp, wp, sh, sw, dh, dw, groups):
+    """grad_out (N, F, Ho, Wo), w (F, Cg, KH, KW) -> grad of the padded input (N, C, Hp, Wp).
+
+    One (image, channel) plane per task, scattering along output rows; tasks never write to
+    the same memory.
+    """
+    n, f, ho, wo = grad_out.shape
+    _, cg, kh, kw = w.shape
+    fg = f // groups
+    c = cg * groups
+    grad = np.zeros((n, c, hp, wp), dtype=grad_out.dtype)
+    for task in prange(n * c):
+        b = task // c
+        ch = task % c
+        ci = ch % cg
+        f0 = (ch // cg) * fg
+        for fi in range(f0, f0 + fg):
+            for a in range(kh):
+                for k in range(kw):
+                    wv = w[fi, ci, a, k]
+                    for i in range(ho):
+                        g_row = grad_out[b, fi, i]
+                        if sw == 1:
+                            row = grad[b, ch, i * sh + a * dh, k * dw:k * dw + wo]
+                            for j in range(wo):
+                                row[j] += wv * g_row[j]
+                        else:
+                            row = grad[b, ch, i * sh + a * dh]
+                            for j in range(wo):
+                                row[j * sw + k * dw] += wv * g_row[j]
+    return grad
+
+
+@njit(parallel=True, cache=True, fastmath=_FMA)
+def _grad_input_channels(g_t, w_t, groups, hp, wp, sh, sw, dh, dw):
+    """g_t (N, Ho, Wo, F), w_t (F, KH, KW, Cg) -> grad of the padded input (N, Hp, Wp, C).
+
+    One image per task, vectorized over the channels of a group, four filters per update.
+    """
+    n, ho, wo, f = g_t.shape
+    _, kh, kw, cg = w_t.shape
+    fg = f // groups
+    grad = np.zeros((n, hp, wp, cg * groups), dtype=g_t.dtype)
+    for b in prange(n):
+        for i in range(ho):
+            for j in range(wo):
+                for g in range(groups):
+                    c0 = g * cg
+                    fi = g * fg
+                    while fi + 4 <= (g + 1) * fg:
+                        g0, g1 = g_t[b, i, j, fi], g_t[b, i, j, fi + 1]
+                        g2, g3 = g_t[b, i, j, fi + 2], g_t[b, i, j, fi + 3]
+                        for a in range(kh):
+                            for k in range(kw):
+                                acc = grad[b, i * sh + a * dh, j * sw + k * dw, c0:c0 + cg]
+                                w0, w1 = w_t[fi, a, k], w_t[fi + 1, a, k]
+                                w2, w3 = w_t[fi + 2, a, k], w_t[fi + 3, a, k]
+                                for ci in range(cg):
+                                    acc[ci] += g0 * w0[ci] + g1 * w1[ci] + g2 * w2[ci] + g3 * w3[ci]
+                        fi += 4
+                    for ff in range(fi, (g + 1) * fg):
+                        gv = g_t[b, i, j, ff]
+                        for a in range(kh):
+                            for k in range(kw):
+                                acc = grad[b, i * sh + a * dh, j * sw + k * dw, c0:c0 + cg]
+                                wr = w_t[ff, a, k]
+                                for ci in range(cg):
+                                    acc[ci] += gv * wr[ci]
+    return grad
+
+
+@njit(parallel=True, cache=True)
+def _pool_forward(xpad, mode, kh, kw, sh, sw, ho, wo):
+    """xpad (N, C, Hp, Wp) -> (out (N, C, Ho, Wo), winner offset a * KW + b per output).
+
+    mode: 0 max, 1 min, 2 avg (winners left at 0).
+    """
+    n, c, _, _ = xpad.shape
+    out = np.empty((n, c, ho, wo), dtype=xpad.dtype)
+    winners = np.zeros((n, c, ho, wo), dtype=np.int32)
+    count = kh * kw
+    for task in prange(n * c):
+        b = task // c
+        ch = task % c
+        plane = xpad[b, ch]
+        for i in range(ho):
+            for j in range(wo):
+                best = plane[i * sh, j * sw]
+                arg = 0
+                for a in range(kh):
+                    for k in range(kw):
+                        v = plane[i * sh + a, j * sw + k]
+                        if mode == 2:
+                            if a + k > 0:
+                                best += v
+                        elif (v > best) if mode == 0 else (v < best):
+                            best = v
+                            arg = a * kw + k
+                if mode == 2:
+                    out[b, ch, i, j] = best / count
+                else:
+                    out[b, ch, i, j] = best
+                    winners[b, ch, i, j] = arg
+    return out, winners
+
+
+@njit(parallel=True, cache=True)
+def _pool_backward(grad_out, winners, mode, kh, kw, sh, sw, hp, wp):
+    """grad_out (N, C, Ho, Wo) -> grad of the padded input (N, C, Hp, Wp)."""
+    n, c, ho, wo = grad_out.shape
+    grad = np.zeros((n, c, hp, wp), dtype=grad_out.dtype)
+    count = kh * kw
+    for task in prange(n * c):
+        b = task // c
+        ch = task % c
+        plane = grad[b, ch]
+        for i in range(ho):
+            for j in range(wo):
+                g = grad_out[b, ch, i, j]
+                if mode == 2:
+                    share = g / count
+                    for a in range(kh):
+                        for k in range(kw):
+                            plane[i * sh + a, j * sw + k] += share
+                else:
+                    arg = winners[b, ch, i, j]
+                    plane[i * sh + arg // kw, j * sw + arg % kw] += g
+    return grad
+
+
+def _pad(x, padding, value):
+    """A padded, C-contiguous, writeable copy of x (N, C, H, W)."""
+    ph, pw = padding
+    return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
+
+
+def _owned(a):
+    """A C-contiguous, writeable copy, so every call sees the same compiled array type."""
+    return np.array(a, order="C", copy=True)
+
+
+def _ints(pair):
+    """Plain Python ints, so NumPy integer arguments reuse the compiled kernels."""
+    return int(pair[0]), int(pair[1])
+
+
+def _unpad(grad_pad, padding, x_shape):
+    """The unpadded part of a gradient we own, as a new C-contiguous array."""
+    ph, pw = padding
+    if ph == pw == 0 and grad_pad.flags.c_contiguous:
+        return grad_pad
+    h, w = x_shape[2:]
+    return np.ascontiguousarray(grad_pad[:, :, ph:ph + h, pw:pw + w])
+
+
+def conv2d_forward(x, weight, bias, *, stride, padding, dilation, groups):
+    """x (N, C, H, W), weight (F, C // groups, KH, KW), bias (F,) or None -> out (N, F, Ho, Wo)."""
+    ho, wo = conv2d_output_size(x, weight, bias, stride, padding, dilation, groups)
+    capabilities.require("conv2d", x=x, weight=weight, bias=bias, stride=stride,
+                         padding=padding, dilation=dilation, groups=groups)
+    stride, padding, dilation, groups = _ints(stride), _ints(padding), _ints(dilation), int(groups)
+    xpad = _pad(x, padding, 0)
+    w = _owned(weight)
+    f, cg, kh, kw = w.shape
+    fg = f // groups
+    if fg >= _VECTOR_MIN:
+        # w_t[c, a, b, fo] = w[group(c) * fg + fo, c % cg, a, b]
+        w_t = w.reshape(groups, fg, cg, kh, kw).transpose(0, 2, 3, 4, 1).reshape(-1, kh, kw, fg)
+        out = _forward_filters(xpad, _owned(w_t), groups, *stride, *dilation, ho, wo)
+        out = out.transpose(0, 3, 1, 2).copy()
+    else:
+        out = _forward_rows(xpad, w, *stride, *dilation, groups, ho, wo)
+    if bias is not None:
+        out += bias.reshape(1, -1, 1, 1)
+    cache = (xpad, w, bias is not None, x.shape, stride, padding, dilation, groups, out.shape)
+    return out, cache
+
+
+def conv2d_backward(grad_out, cache):
+    """grad_out (N, F, Ho, Wo) -> (grad_x (N, C, H, W), grad_weight, grad_bias or None)."""
+    xpad, w, has_bias, x_shape, stride, padding, dilation, groups, out_shape = cache
+    check_grad_out(grad_out, out_shape, xpad.dtype)
+    f, cg, kh, kw = w.shape
+    fg = f // groups
+    hp, wp = xpad.shape[2:]
+    g = _owned(grad_out)
+    g_t = _owned(grad_out.transpose(0, 2, 3, 1))
+    if fg >= _VECTOR_MIN:
+        chunks = min(x_shape[0], _CHUNKS)
+        partial = _grad_weight_filters(xpad, g_t, groups, kh, kw, *stride, *dilation, chunks)
+        grad_weight = partial.sum(axis=0).reshape(groups, cg, kh, kw, fg)
+        grad_weight = grad_weight.transpose(0, 4, 1, 2, 3).reshape(w.shape).copy()
+    else:
+        grad_weight = _grad_weight_rows(xpad, g, cg, kh, kw, *stride, *dilation, groups)
+    if cg >= _VECTOR_MIN:
+        # w_t[fi, a, b, ci] = w[fi, ci, a, b]
+        w_t = _owned(w.transpose(0, 2, 3, 1))
+        grad_pad = _grad_input_channels(g_t, w_t, groups, hp, wp, *stride, *dilation)
+        grad_pad = grad_pad.transpose(0, 3, 1, 2)
+    else:
+        grad_pad = _grad_input_rows(g, w, hp, wp, *stride, *dilation, groups)
+    grad_x = _unpad(grad_pad, padding, x_shape)
+    grad_bias = grad_out.sum(axis=(0, 2, 3)) if has_bias else None
+    return grad_x, grad_weight, grad_bias
+
+
+def pool2d_forward(x, *, mode, kernel_size, stride, padding):
+    """x (N, C, H, W) -> out (N, C, Ho, Wo); mode "max" | "avg" | "min"."""
+    ho, wo = pool2d_output_size(x, mode, kernel_size, stride, padding)
+    capabilities.require("pool2d", x=x, mode=mode, kernel_size=kernel_size, stride=stride,
+                         padding=padding)
+    kernel_size, stride, padding = _ints(kernel_size), _ints(stride), _ints(padding)
+    xpad = _pad(x, padding, _POOL_PAD_VALUE[mode])
+    code = _POOL_MODE_CODE[mode]
+    out, winners = _pool_forward(xpad, code, *kernel_size, *stride, ho, wo)
+    cache = (x.shape, x.dtype, code, kernel_size, stride, padding, xpad.shape, winners)
+    return out, cache
+
+
+def pool2d_backward(grad_out, cache):
+    """grad_out (N, C, Ho, Wo) -> grad_x (N, C, H, W)."""
+    x_shape, dtype, code, kernel_size, stride, padding, padded_shape, winners = cache
+    check_grad_out(grad_out, winners.shape, dtype)
+    grad_pad = _pool_backward(_owned(grad_out), winners, code, *kernel_size, *stride,
+                              *padded_shape[2:])
+    return _unpad(grad_pad, padding, x_shape)
+
+
+def warm_up():
+    """Compile (or load from the cache) every kernel for float32 and float64."""
+    for dtype in (np.float32, np.float64):
+        x = np.ones((1, _VECTOR_MIN, 4, 4), dtype=dtype)
+        # Row kernels (one filter and channel per group), then filter-vector kernels.
+        for groups in (_VECTOR_MIN, 1):
+            weight = np.ones((_VECTOR_MIN, _VECTOR_MIN // groups, 2, 2), dtype=dtype)
+            out, cache = conv2d_forward(x, weight, np.ones(_VECTOR_MIN, dtype), stride=(1, 1),
+                                        padding=(1, 1), dilation=(1, 1), groups=groups)
+            conv2d_backward(np.ones_like(out), cache)
+        for mode in _POOL_MODE_CODE:
+            out, cache = pool2d_forward(x, mode=mode, kernel_size=(2, 2), stride=(2, 2),
+                                        padding=(1, 1))
+            pool2d_backward(np.ones_like(out), cache)
