@@ -113,6 +113,7 @@ def run_check(impl, impl_spec: str, op_name: str, check_name: str, profile: str 
 def _run_fixed(impl, op, spec: CheckSpec, claimed, result: CheckResult) -> None:
     if not claimed and spec.name != "not_claimed":
         return
+    start = time.perf_counter()
     try:
         outcome = spec.fixed(impl, op, claimed)
     except Exception as exc:  # noqa: BLE001
@@ -121,6 +122,9 @@ def _run_fixed(impl, op, spec: CheckSpec, claimed, result: CheckResult) -> None:
     result.examples = outcome.examples
     if outcome.failures:
         result.status, result.message = FAILED, "; ".join(outcome.failures)
+        # The fixed list runs whole: its first failure is known only at the end.
+        result.first_failure_example = outcome.examples
+        result.first_failure_seconds = round(time.perf_counter() - start, 3)
     elif outcome.examples:
         result.status = PASSED
 
@@ -172,6 +176,8 @@ def _run_property(impl, impl_spec, op, spec: CheckSpec, allowed, profile, seed,
         result.status = PASSED
     except ExampleTimeout:
         result.status = FAILED
+        result.first_failure_example = state["examples"]
+        result.first_failure_seconds = round(time.perf_counter() - start, 3)
         result.message = f"one example ran longer than {example_timeout:g} s (time-out)"
         result.case = case_to_json(state["current"])
         result.replay = replay_command(impl_spec, op.name, spec.name, state["current"])

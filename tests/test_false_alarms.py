@@ -3,7 +3,8 @@ import pytest
 
 from conformance.runner import FAILED, NOT_CLAIMED, PASSED, run_check
 from conformance.suite import all_tasks
-from impls import naive
+from conformance.test_suite import _implementation
+from impls import BUILTIN, naive
 from tests import torch_backed
 
 
@@ -15,10 +16,13 @@ def test_torch_backed_implementation_passes(op, check):
     assert result.status == expected, result.describe_failure()
 
 
-@pytest.mark.parametrize("seed", range(20))
-def test_naive_passes_under_dev_profile_with_any_seed(seed):
-    failures = [run_check(naive, "naive", op, check, "dev", seed) for op, check in all_tasks()]
-    failures = [r.describe_failure() for r in failures if r.status == FAILED]
+@pytest.mark.seeds
+@pytest.mark.parametrize("seed", range(50))
+@pytest.mark.parametrize("spec", list(BUILTIN))
+def test_builtin_passes_under_dev_profile_with_any_seed(spec, seed):
+    impl = _implementation(spec)
+    results = [run_check(impl, spec, op, check, "dev", seed) for op, check in all_tasks()]
+    failures = [r.describe_failure() for r in results if r.status == FAILED]
     assert not failures, "\n".join(failures)
 
 

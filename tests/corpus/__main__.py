@@ -1,0 +1,48 @@
+"""``python -m tests.corpus``: the kill report of the buggy-implementation corpus.
+
+For each mutant, runs the checks its entry says must catch it (``ci`` profile, 5 s per-example
+time-out), and prints whether each caught it, after how many examples and seconds. Exits 1 when
+any mutant survives any of its checks.
+"""
+import statistics
+import sys
+import time
+
+from conformance.runner import FAILED, run_check
+from tests.corpus import all_mutants
+
+
+def main() -> int:
+    rows, survivors = [], []
+    started = time.perf_counter()
+    print(f"{'mutant':<38} {'check':<26} {'result':<8} {'examples':>8} {'seconds':>8}")
+    for path, mutant in all_mutants():
+        firsts = []
+        for target in mutant.caught_by:
+            op, check = target.split(".")
+            result = run_check(mutant, path, op, check, "ci", example_timeout=5)
+            caught = result.status == FAILED
+            if not caught:
+                survivors.append(f"{mutant.name} survived {target}")
+            elif result.first_failure_seconds is not None:
+                firsts.append(result.first_failure_seconds)
+            print(f"{mutant.name:<38} {target:<26} {'caught' if caught else 'MISSED':<8} "
+                  f"{result.first_failure_example or '-':>8} "
+                  f"{result.first_failure_seconds if caught else result.seconds:>8}")
+        rows.append(min(firsts) if firsts else None)
+    detected = [t for t in rows if t is not None]
+    killed = len(rows) - len({s.split()[0] for s in survivors})
+    print(f"\nkill rate: {killed}/{len(rows)} mutants ({100 * killed / len(rows):.0f}%), "
+          f"{len(survivors)} check(s) missed; {time.perf_counter() - started:.0f} s in all")
+    if detected:
+        q = statistics.quantiles(detected, n=10)
+        print(f"time to first failure (fastest check per mutant): median "
+              f"{statistics.median(detected):.3f} s, 90th percentile {q[-1]:.3f} s, "
+              f"max {max(detected):.3f} s")
+    for line in survivors:
+        print(f"SURVIVED: {line}")
+    return 1 if survivors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
