@@ -22,6 +22,10 @@ pool2d
     ties                  max/min gradients at tied values go to the first extreme element of
                           the window in row-major order, as in PyTorch (a property of the data,
                           not of the call: it is checked, but cannot be refused)
+relu, sigmoid, tanh, softmax, flatten, softmax_cross_entropy, dropout
+    float32, float64, noncontiguous, backward          as for conv2d
+linear
+    float32, float64, noncontiguous, backward, bias    as for conv2d
 """
 from __future__ import annotations
 
@@ -34,6 +38,10 @@ FEATURES: dict[str, tuple[str, ...]] = {
                "rectangular", "noncontiguous", "backward"),
     "pool2d": ("float32", "float64", "max", "avg", "min", "stride", "padding",
                "rectangular", "noncontiguous", "backward", "ties"),
+    **{op: ("float32", "float64", "noncontiguous", "backward")
+       for op in ("relu", "sigmoid", "tanh", "softmax", "flatten", "softmax_cross_entropy",
+                  "dropout")},
+    "linear": ("float32", "float64", "noncontiguous", "backward", "bias"),
 }
 
 # Features of the input values rather than of the call: no call can be refused for them.
@@ -55,14 +63,22 @@ def features_used(op: str, **call) -> frozenset[str]:
     """The features a call of ``op`` with these keyword arguments relies on.
 
     conv2d takes x, weight, bias, stride, padding, dilation, groups;
-    pool2d takes x, mode, kernel_size, stride, padding. Malformed arguments are not features:
-    they are left for the implementation's own validation to reject.
+    pool2d takes x, mode, kernel_size, stride, padding; linear x, weight, bias;
+    softmax_cross_entropy logits, target; dropout x, mask, p; softmax x, axis; the
+    elementwise ops and flatten x. Malformed arguments are not features: they are left for the
+    implementation's own validation to reject.
     """
-    arrays = [a for a in (call.get("x"), call.get("weight"), call.get("bias"))
-              if isinstance(a, np.ndarray)]
-    used = {np.dtype(call["x"].dtype).name} if isinstance(call.get("x"), np.ndarray) else set()
+    if op not in FEATURES:
+        raise ValueError(f"op must be one of {sorted(FEATURES)}, got {op!r}")
+    arrays = [a for a in call.values() if isinstance(a, np.ndarray)]
+    first = call.get("x", call.get("logits"))
+    used = {np.dtype(first.dtype).name} if isinstance(first, np.ndarray) else set()
     if any(not a.flags.c_contiguous for a in arrays):
         used.add("noncontiguous")
+    if op == "linear" and call.get("bias") is not None:
+        used.add("bias")
+    if op not in ("conv2d", "pool2d"):
+        return frozenset(used)
     if len(set(_pair(call["stride"])) - {1}):
         used.add("stride")
     if len(set(_pair(call["padding"])) - {0}):
@@ -77,12 +93,10 @@ def features_used(op: str, **call) -> frozenset[str]:
         kernel = getattr(call["weight"], "shape", ())[2:]
         if _is_rectangular(kernel, call["stride"], call["padding"], call["dilation"]):
             used.add("rectangular")
-    elif op == "pool2d":
+    else:
         used.add(call["mode"])
         if _is_rectangular(call["kernel_size"], call["stride"], call["padding"]):
             used.add("rectangular")
-    else:
-        raise ValueError(f"op must be one of {sorted(FEATURES)}, got {op!r}")
     return frozenset(used)
 
 

@@ -96,7 +96,52 @@ class Pool2dCase:
         return {"x": lay_out(x.astype(self.dtype), self.layout)}
 
 
+@dataclass(frozen=True)
+class LayerCase:
+    """A case of one of the dense-network ops (activations, softmax, linear, flatten,
+    softmax_cross_entropy, dropout). Fields an op does not use keep their defaults.
+
+    shape is x's shape (logits' for softmax_cross_entropy; (N, in_features) for linear).
+    """
+    op: str
+    shape: tuple[int, ...]
+    dtype: str
+    layout: str
+    magnitude: int          # x (logits) scaled by 2**magnitude
+    seed: int
+    axis: int = -1          # softmax
+    out_features: int = 0   # linear
+    bias: bool = False      # linear
+    p: float = 0.0          # dropout
+    zeros: bool = False     # relu: a third of x exactly 0 (the gradient-at-zero convention)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        rng = np.random.default_rng(self.seed)
+        scale = 2.0**self.magnitude
+        z = rng.standard_normal(self.shape)
+        if self.op == "relu":
+            # Away from 0 by a quarter of the scale, so a finite-difference step never crosses it.
+            z = np.sign(z) * (np.abs(z) + 0.25)
+            if self.zeros:
+                z[rng.random(self.shape) < 1 / 3] = 0.0
+        values = {"x": z * scale}
+        if self.op == "linear":
+            values["weight"] = rng.standard_normal((self.out_features, self.shape[1]))
+            if self.bias:
+                values["bias"] = rng.standard_normal(self.out_features)
+        arrays = {k: lay_out(v.astype(self.dtype), self.layout) for k, v in values.items()}
+        if self.op == "softmax_cross_entropy":
+            arrays = {"logits": arrays.pop("x"), "target": lay_out(
+                rng.integers(0, self.shape[1], self.shape[0]).astype(np.int64), self.layout)}
+        elif self.op == "dropout":
+            arrays["mask"] = lay_out(rng.random(self.shape) >= self.p, self.layout)
+        return arrays
+
+
 CASE_TYPES = {"conv2d": Conv2dCase, "pool2d": Pool2dCase}
+LAYER_OPS = ("relu", "sigmoid", "tanh", "softmax", "linear", "flatten", "softmax_cross_entropy",
+             "dropout")
+CASE_TYPES.update({op: LayerCase for op in LAYER_OPS})
 
 
 def random_like(shape, dtype, layout: str, seed: int, stream: int) -> np.ndarray:

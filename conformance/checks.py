@@ -8,7 +8,7 @@ instead of generated cases.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from hypothesis import reject
@@ -20,15 +20,9 @@ from conformance.ops.base import OpRecord
 from conformance.tolerance import (SAFETY, U64, Mismatch, elementwise_bound, scalar_bound,
                                    unit_roundoff, worst_element)
 from reference.finite_diff import (central_difference, inner, inner_abs, jacobian_by_differences,
-                                   jacobian_by_vjp, window_top2_gap)
+                                   jacobian_by_vjp)
 
 GRAD_STREAM, DIRECTION_STREAM = 1, 2
-
-
-def piecewise_step(case) -> float:
-    """Finite-difference step for piecewise-linear ops: a power of two far below the input grid,
-    so x +- h v is exact and no window's winner changes (|v| <= 1)."""
-    return case.grid / 2**7
 
 
 class CheckFailure(AssertionError):
@@ -102,7 +96,7 @@ def adjoint(impl, op: OpRecord, case) -> float:
     scale = inner_abs(grad_out, abs_out)
     terms = op.terms(case)
     worst = 0.0
-    for name in arrays:
+    for name in _differentiable(op, arrays):
         zeroed, _ = op.forward(impl, dict(arrays, **{name: np.zeros_like(arrays[name])}), case)
         lhs = inner(np.asarray(out, np.float64) - zeroed, grad_out)
         rhs = inner(arrays[name], grads[name])
@@ -115,59 +109,80 @@ def adjoint(impl, op: OpRecord, case) -> float:
     return worst
 
 
+def _differentiable(op: OpRecord, arrays: dict) -> list[str]:
+    return [name for name in op.inputs if name in arrays]
+
+
+def _evaluation_error(impl, op: OpRecord, case, arrays, step) -> np.ndarray:
+    """Bound on the rounding error of (f(x + h v) - f(x - h v)) / 2h, per output: both forwards
+    round (n terms each) and so does forming x +- h v."""
+    n = op.terms(case)["out"]
+    return (SAFETY * (n + 1) * (unit_roundoff(case.dtype) + U64)
+            * op.fd_scale(impl, case, arrays, step) / step)
+
+
 def finite_difference(impl, op: OpRecord, case) -> float:
-    """Directional central difference of a piecewise-linear op in float64: <(f(x+hv) - f(x-hv))/2h, g>
-    = <v, grad_x>. On the tie-free input grid with a power-of-two step the difference is exact.
+    """Directional central difference in float64: <(f(x+hv) - f(x-hv))/2h, g> = <v, grad_x>.
+
+    Allowed error: truncation (zero for piecewise-linear ops while no kink or winner lies between
+    x - hv and x + hv, which is checked: otherwise the case is invalid, not failed), rounding of
+    the two forwards, the gradient's own rounding, and the inner products'.
     """
     arrays, _, cache, grad_out = _forward_and_grad(impl, op, case)
-    grad_x = op.backward(impl, grad_out, cache, case)["x"]
+    name = op.inputs[0]
+    grad = op.backward(impl, grad_out, cache, case)[name]
     rng = np.random.default_rng([case.seed, DIRECTION_STREAM])
-    direction = rng.integers(-16, 17, size=case.x_shape) / 16.0
-    step = piecewise_step(case)
-    if window_top2_gap(arrays["x"], case.kernel, case.stride, case.padding, case.mode) <= 2 * step:
-        reject()  # a winner could change between x - hv and x + hv: the difference is invalid
-    fd = central_difference(lambda a: op.forward(impl, a, case)[0], arrays, "x", direction, step)
-    abs_grad_x = op.backward(impl, np.abs(grad_out), cache, case)["x"]
-    bound = scalar_bound(op.terms(case)["x"], case.dtype, inner_abs(direction, abs_grad_x),
-                         inner_abs(fd, grad_out) + inner_abs(direction, grad_x), fd.size)
-    return compare_scalar("<(f(x+hv) - f(x-hv))/2h, g> vs <v, grad_x>", inner(fd, grad_out),
-                          inner(direction, grad_x), bound)
+    direction = rng.integers(-16, 17, size=arrays[name].shape) / 16.0
+    step = op.fd_step(case)
+    if not op.fd_valid(case, arrays, name, direction, step):
+        reject()
+    fd = central_difference(lambda a: op.forward(impl, a, case)[0], arrays, name, direction, step)
+    quotient_error = (SAFETY * op.fd_truncation(case, arrays, name, direction, step)
+                      + _evaluation_error(impl, op, case, arrays, step))
+    _, abs_grads = op.abs_oracle(arrays, case, grad_out)
+    bound = inner_abs(grad_out, quotient_error) + scalar_bound(
+        op.terms(case)[name], case.dtype, inner_abs(direction, abs_grads[name]),
+        inner_abs(fd, grad_out) + inner_abs(direction, grad), max(fd.size, grad.size))
+    return compare_scalar(f"<(f({name}+hv) - f({name}-hv))/2h, g> vs <v, grad_{name}>",
+                          inner(fd, grad_out), inner(direction, grad), bound)
 
 
 def jacobian(impl, op: OpRecord, case) -> float:
     """Full Jacobian of every input on a tiny case: central differences column by column against
     vector-Jacobian products with unit rows.
 
-    Linear ops use step 1 (exact up to rounding of the two forwards, whose scale is the forward on
-    |inputs| + 1); piecewise-linear ones the exact grid step. A unit-row VJP has a single nonzero
-    product per element, so its own error is one rounding.
+    The quotient's error is bounded as in finite_difference, column by column; a unit-row VJP
+    has a single nonzero product per element, so its own error is about one rounding.
     """
     arrays = case.arrays()
     out, cache = op.forward(impl, arrays, case)
-    linear = op.linear(case)
-    step = 1.0 if linear else piecewise_step(case)
-    n = op.terms(case)["out"]
+    step = op.fd_step(case)
+    names = _differentiable(op, arrays)
     vjp = jacobian_by_vjp(lambda g: op.backward(impl, g, cache, case), out.shape, case.dtype,
-                          list(arrays))
-    if n:
-        widened = {k: np.abs(v) + step for k, v in arrays.items()}
-        scale = np.abs(np.asarray(op.forward(impl, widened, case)[0], np.float64)).ravel()
+                          names)
+    evaluation = np.ravel(_evaluation_error(impl, op, case, arrays, step))[:, None]
     worst = 0.0
-    for name in arrays:
+    for name in names:
         fd = jacobian_by_differences(lambda a: op.forward(impl, a, case)[0], arrays, name, step)
-        if n:
-            bound = (SAFETY * (n + 1) * (unit_roundoff(case.dtype) + U64) * scale[:, None] / step
-                     + SAFETY * unit_roundoff(case.dtype) * np.abs(vjp[name]))
-        else:
-            bound = np.zeros(fd.shape)
+        units = np.eye(arrays[name].size).reshape(-1, *arrays[name].shape)
+        truncation = np.stack([np.ravel(op.fd_truncation(case, arrays, name, unit, step))
+                               for unit in units], axis=1)
+        bound = (evaluation + SAFETY * truncation
+                 + SAFETY * unit_roundoff(case.dtype) * np.abs(vjp[name]))
         worst = max(worst, compare(f"d out / d {name} [out, {name}]", vjp[name], fd, bound))
     return worst
 
 
-def ties(impl, op: OpRecord, case) -> float:
-    """Max/min pooling on inputs full of ties: the forward still selects exactly, and each window's
-    gradient goes to its first extreme element in row-major order, as PyTorch's does."""
-    return max(forward(impl, op, case), gradient("x")(impl, op, case))
+def gradients(impl, op: OpRecord, case) -> float:
+    """Every input's gradient against PyTorch autograd (for the composed network)."""
+    return max(gradient(name)(impl, op, case) for name in op.inputs)
+
+
+def convention(impl, op: OpRecord, case) -> float:
+    """Forward and input gradient against PyTorch on inputs where the gradient is a convention:
+    max/min pooling with ties (the first extreme element of each window wins), relu at exact
+    zeros (gradient 0)."""
+    return max(forward(impl, op, case), gradient(op.inputs[0])(impl, op, case))
 
 
 # --- 4. contract ----------------------------------------------------------------------------
@@ -179,8 +194,12 @@ def _backward_if_claimed(impl, op: OpRecord, grad_out, cache, case) -> dict:
     return op.backward(impl, grad_out, cache, case)
 
 
+def _bits(a: np.ndarray) -> bytes:
+    return np.asarray(a, order="C").tobytes()
+
+
 def _snapshot(arrays: dict) -> dict[str, bytes]:
-    return {k: np.ascontiguousarray(v).tobytes() for k, v in arrays.items()}
+    return {k: _bits(v) for k, v in arrays.items()}
 
 
 def no_mutation(impl, op: OpRecord, case) -> float:
@@ -192,7 +211,7 @@ def no_mutation(impl, op: OpRecord, case) -> float:
     before = _snapshot(arrays)
     arrays, out, cache, grad_out = _forward_and_grad(impl, op, case, arrays)
     inputs = dict(arrays, grad_out=grad_out)
-    before["grad_out"] = _snapshot({"g": grad_out})["g"]
+    before["grad_out"] = _bits(grad_out)
     _backward_if_claimed(impl, op, grad_out, cache, case)
     _backward_if_claimed(impl, op, grad_out, cache, case)
     changed = [k for k, v in _snapshot(inputs).items() if v != before[k]]
@@ -230,9 +249,9 @@ def layouts(impl, op: OpRecord, case) -> float:
     """Non-contiguous inputs give the same results as contiguous copies (within twice the bound)."""
     arrays, out, cache, grad_out = _forward_and_grad(impl, op, case)
     grads = _backward_if_claimed(impl, op, grad_out, cache, case)
-    contiguous = {k: np.ascontiguousarray(v) for k, v in arrays.items()}
+    contiguous = {k: np.asarray(v, order="C") for k, v in arrays.items()}
     out_c, cache_c = op.forward(impl, contiguous, case)
-    grads_c = _backward_if_claimed(impl, op, np.ascontiguousarray(grad_out), cache_c, case)
+    grads_c = _backward_if_claimed(impl, op, np.asarray(grad_out, order="C"), cache_c, case)
     expected, _ = op.oracle(arrays, case)
     abs_out, abs_grads = op.abs_oracle(arrays, case, grad_out)
     terms = op.terms(case)
@@ -246,16 +265,23 @@ def layouts(impl, op: OpRecord, case) -> float:
 
 
 def deterministic(impl, op: OpRecord, case) -> float:
-    """Repeated forward calls, and repeated backward calls on one cache, give identical bits."""
+    """Repeated forward calls, and repeated backward calls on one cache, give identical bits,
+    also when another forward (other data, same shapes) ran in between: backward depends on its
+    own cache only, never on state left by the latest call."""
     arrays, out, cache, grad_out = _forward_and_grad(impl, op, case)
     again, _ = op.forward(impl, arrays, case)
-    if np.ascontiguousarray(out).tobytes() != np.ascontiguousarray(again).tobytes():
+    if _bits(out) != _bits(again):
         raise CheckFailure("two forward calls on the same inputs gave different outputs")
     first = _backward_if_claimed(impl, op, grad_out, cache, case)
     second = _backward_if_claimed(impl, op, grad_out, cache, case)
+    op.forward(impl, replace(case, seed=case.seed ^ 1).arrays(), case)
+    third = _backward_if_claimed(impl, op, grad_out, cache, case)
     for name in first:
-        if np.ascontiguousarray(first[name]).tobytes() != np.ascontiguousarray(second[name]).tobytes():
+        if _bits(first[name]) != _bits(second[name]):
             raise CheckFailure(f"two backward calls on the same cache gave different grad_{name}")
+        if _bits(first[name]) != _bits(third[name]):
+            raise CheckFailure(f"grad_{name} changed after a forward call on other data: "
+                               "backward uses state outside its cache")
     return 0.0
 
 

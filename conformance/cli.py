@@ -21,7 +21,7 @@ def _certify(args) -> int:
         start = time.perf_counter()
         print(f"== certifying {spec} (profile {args.profile})", flush=True)
         try:
-            capabilities = resolve(spec).capabilities.to_dict()
+            capabilities = reports.claims_of(resolve(spec).capabilities)
             print(reports.TEXT_HEADER, flush=True)
             results = run_isolated(spec, args.profile, args.seed,
                                    on_result=lambda r: print(reports.result_line(r), flush=True),

@@ -11,11 +11,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
 
-from conformance.capabilities import FEATURES
 from conformance.ops import OPS
 from conformance.runner import FAILED, NOT_CLAIMED, PASSED, CheckResult
 
 SCHEMA_VERSION = 1
+
+
+def claims_of(capabilities) -> dict[str, list[str]]:
+    """What an implementation claims, per op, the composed network included."""
+    return {name: sorted(record.claimed(capabilities)) for name, record in OPS.items()
+            if record.claimed(capabilities)}
 
 
 @dataclass
@@ -43,7 +48,7 @@ class ImplReport:
     ops: list[OpVerdict] = field(init=False)
 
     def __post_init__(self):
-        self.ops = [self._verdict(op) for op in FEATURES]
+        self.ops = [self._verdict(op) for op in OPS]
 
     def _verdict(self, op: str) -> OpVerdict:
         claimed = self.capabilities.get(op, [])
@@ -106,11 +111,11 @@ def verdict_line(report: ImplReport) -> str:
 
 
 def result_line(r: CheckResult) -> str:
-    return (f"  {r.op:<7} {r.check:<18} {r.status:<11} {r.examples:>5} "
+    return (f"  {r.op:<21} {r.check:<18} {r.status:<11} {r.examples:>5} "
             f"{_ratio(r):>11} {r.seconds:>7.2f}s")
 
 
-TEXT_HEADER = f"  {'op':<7} {'check':<18} {'status':<11} {'cases':>5} {'worst/bound':>11} {'time':>8}"
+TEXT_HEADER = f"  {'op':<21} {'check':<18} {'status':<11} {'cases':>5} {'worst/bound':>11} {'time':>8}"
 
 
 def render_text(report: ImplReport) -> str:
@@ -205,7 +210,7 @@ def write_reports(report: ImplReport, directory: Path) -> list[Path]:
 
 def render_summary_matrix(reports: list[ImplReport]) -> str:
     """One row per implementation, one column per op: certified, failing checks, not claimed."""
-    ops = list(FEATURES)
+    ops = list(OPS)
     lines = ["# Conformance summary", "", "| implementation | verdict | " + " | ".join(ops) + " |",
              "|---|---|" + "---|" * len(ops)]
     for report in reports:

@@ -96,7 +96,7 @@ def run_check(impl, impl_spec: str, op_name: str, check_name: str, profile: str 
     """
     op = OPS[op_name]
     spec = find_check(op_name, check_name)
-    claimed = impl.capabilities.claimed(op_name)
+    claimed = op.claimed(impl.capabilities)
     result = CheckResult(getattr(impl, "name", impl_spec), op_name, check_name, NOT_CLAIMED)
     start = time.perf_counter()
     if spec.fixed is not None:
@@ -137,7 +137,7 @@ def _run_property(impl, impl_spec, op, spec: CheckSpec, allowed, profile, seed,
     start = time.perf_counter()
 
     @settings(profiles.get(profile))
-    @given(op.strategy(allowed, spec.required, spec.tiny))
+    @given(op.strategy(allowed, spec.required, spec.tiny, spec.special))
     def property_(case):
         state["examples"] += 1
         state["current"] = case

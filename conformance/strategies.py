@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from conformance.cases import Conv2dCase, Pool2dCase
+from conformance.cases import Conv2dCase, LayerCase, Pool2dCase
 from conformance.layouts import LAYOUTS
 
 DTYPES = ("float64", "float32")
@@ -108,3 +108,28 @@ def pool2d_cases(draw, allowed: frozenset, required: frozenset = frozenset(), ti
         dtype=_dtype(draw, allowed), layout=_layout(draw, allowed, required),
         ties="ties" in required, magnitude=_magnitude(draw),
         seed=draw(st.integers(0, 2**32 - 1)))
+
+
+@st.composite
+def layer_cases(draw, op: str, allowed: frozenset, required: frozenset = frozenset(),
+                tiny: bool = False, special: str | None = None):
+    """Cases of the dense-network ops; ``special="zeros"`` puts exact zeros into relu's input."""
+    dim = st.integers(1, 2 if tiny else 4)
+    if op in ("linear", "softmax_cross_entropy"):
+        shape = (draw(dim), draw(st.integers(1, 3 if tiny else 6)))
+    else:
+        smallest = 2 if op == "flatten" else 1
+        shape = tuple(draw(st.lists(dim, min_size=smallest, max_size=3 if tiny else 4)))
+    extra = {}
+    if op == "softmax":
+        extra["axis"] = draw(st.integers(-len(shape), len(shape) - 1))
+    elif op == "linear":
+        extra["out_features"] = draw(st.integers(1, 2 if tiny else 5))
+        extra["bias"] = "bias" in required or ("bias" in allowed and draw(st.booleans()))
+    elif op == "dropout":
+        extra["p"] = draw(st.sampled_from((0.5, 0.0, 0.3, 0.9)))
+    elif op == "relu":
+        extra["zeros"] = special == "zeros"
+    return LayerCase(op=op, shape=shape, dtype=_dtype(draw, allowed),
+                     layout=_layout(draw, allowed, required), magnitude=_magnitude(draw),
+                     seed=draw(st.integers(0, 2**32 - 1)), **extra)

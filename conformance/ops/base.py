@@ -52,7 +52,14 @@ class OpRecord:
     name: str
     inputs: tuple[str, ...]        # differentiable array inputs, in the order backward returns them
 
-    def strategy(self, allowed: frozenset, required: frozenset = frozenset(), tiny: bool = False):
+    def claimed(self, capabilities) -> frozenset[str]:
+        """The features of this op an implementation claims."""
+        return capabilities.claimed(self.name)
+
+    def strategy(self, allowed: frozenset, required: frozenset = frozenset(), tiny: bool = False,
+                 special: str | None = None):
+        """Cases using only ``allowed`` features and all ``required`` ones; ``special`` asks for
+        convention-testing data ("ties", "zeros") where the op has such a check."""
         raise NotImplementedError
 
     def corner_cases(self, allowed: frozenset, required: frozenset = frozenset()) -> list:
@@ -90,6 +97,29 @@ class OpRecord:
 
     def features_of(self, case) -> frozenset[str]:
         raise NotImplementedError
+
+    # -- finite differences: defaults for ops linear in each input ---------------------------
+
+    def fd_step(self, case) -> float:
+        """Step of central differences: any step is exact up to rounding for a linear op."""
+        return 1.0
+
+    def fd_truncation(self, case, arrays, name, direction, step) -> np.ndarray:
+        """Bound on the truncation error of each output's difference quotient along direction."""
+        return np.zeros(self.out_shape(case))
+
+    def fd_scale(self, impl, case, arrays, step) -> np.ndarray:
+        """Scale of the rounding error of each output of a forward evaluated near x +- step."""
+        return self.widened_forward(impl, case, arrays, step)
+
+    def fd_valid(self, case, arrays, name, direction, step) -> bool:
+        """False when the difference quotient is meaningless (a kink or winner change inside)."""
+        return True
+
+    def widened_forward(self, impl, case, arrays, step) -> np.ndarray:
+        """The implementation's forward on |inputs| + step: the scale of a linear op nearby."""
+        widened = {k: (np.abs(v) + step if k in self.inputs else v) for k, v in arrays.items()}
+        return np.abs(np.asarray(self.forward(impl, widened, case)[0], np.float64))
 
     def edge_cases_of(self, case) -> frozenset[str]:
         raise NotImplementedError

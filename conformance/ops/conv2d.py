@@ -32,7 +32,7 @@ class Conv2d(OpRecord):
                   "last window reaches into padding", "no bias", "magnitude 2^20",
                   "magnitude 2^-20")
 
-    def strategy(self, allowed, required=frozenset(), tiny=False):
+    def strategy(self, allowed, required=frozenset(), tiny=False, special=None):
         return conv2d_cases(allowed, required, tiny)
 
     def out_shape(self, case):

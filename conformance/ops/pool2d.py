@@ -10,6 +10,7 @@ from conformance.cases import Pool2dCase
 from conformance.ops.base import ErrorInput, OpRecord, expect_array, expect_pair
 from conformance.strategies import pool2d_cases
 from reference import torch_oracle
+from reference.finite_diff import window_top2_gap
 
 
 def _params(case):
@@ -28,7 +29,7 @@ class Pool2d(OpRecord):
                   "largest legal padding", "overlapping windows",
                   "last window reaches into padding", "magnitude 2^20", "magnitude 2^-20")
 
-    def strategy(self, allowed, required=frozenset(), tiny=False):
+    def strategy(self, allowed, required=frozenset(), tiny=False, special=None):
         return pool2d_cases(allowed, required, tiny)
 
     def corner_cases(self, allowed, required=frozenset()):
@@ -68,6 +69,17 @@ class Pool2d(OpRecord):
         # Selection: the winners must stay those of x itself; only the upstream gradient is made
         # absolute (max/min forward is exact, so its scale does not matter).
         return self.oracle(arrays, case, abs_grad)
+
+    def fd_step(self, case):
+        # Max/min: a power of two far below the input grid, so x +- h v is exact and (|v| <= 1)
+        # no window's winner changes.
+        return 1.0 if case.mode == "avg" else case.grid / 2**7
+
+    def fd_valid(self, case, arrays, name, direction, step):
+        if case.mode == "avg":
+            return True
+        gap = window_top2_gap(arrays["x"], case.kernel, case.stride, case.padding, case.mode)
+        return gap > 2 * step * np.abs(direction).max()
 
     def terms(self, case):
         overlaps = math.prod(math.ceil(k / s) for k, s in zip(case.kernel, case.stride))

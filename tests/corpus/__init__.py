@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
+from conformance.capabilities import FEATURES
 from impls import naive
 
 
@@ -17,16 +18,17 @@ class Mutant:
     """naive, with some of its functions replaced by buggy ones."""
 
     def __init__(self, name: str, bug: str, caught_by: tuple[str, ...], base=naive, **replaced):
-        unknown = set(replaced) - {"conv2d_forward", "conv2d_backward", "pool2d_forward",
-                                   "pool2d_backward", "capabilities"}
+        functions = [f"{op}_{half}" for op in FEATURES for half in ("forward", "backward")]
+        unknown = set(replaced) - set(functions) - {"capabilities"}
         if unknown:
             raise TypeError(f"Mutant {name}: unknown replacements {sorted(unknown)}")
         self.name = name
         self.bug = bug
         self.caught_by = caught_by
         self.capabilities = base.capabilities
-        for function in ("conv2d_forward", "conv2d_backward", "pool2d_forward", "pool2d_backward"):
-            setattr(self, function, getattr(base, function))
+        for function in functions:
+            if hasattr(base, function):
+                setattr(self, function, getattr(base, function))
         for attribute, value in replaced.items():
             setattr(self, attribute, value)
 
