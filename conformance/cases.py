@@ -138,7 +138,36 @@ class LayerCase:
         return arrays
 
 
-CASE_TYPES = {"conv2d": Conv2dCase, "pool2d": Pool2dCase}
+@dataclass(frozen=True)
+class NetworkCase:
+    batch: int
+    channels: int
+    size: int           # input height = width
+    filters: int
+    kernel: int         # conv kernel, padded by kernel // 2 ("same" size for odd kernels)
+    classes: int
+    seed: int
+    dtype: str = "float64"
+    layout: str = "contiguous"
+
+    @property
+    def pooled(self) -> int:
+        conv = self.size + 2 * (self.kernel // 2) - self.kernel + 1
+        return conv // 2
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        rng = np.random.default_rng(self.seed)
+        features = self.filters * self.pooled**2
+        return {"x": rng.standard_normal((self.batch, self.channels, self.size, self.size)),
+                "conv_weight": rng.standard_normal((self.filters, self.channels, self.kernel,
+                                                    self.kernel)),
+                "conv_bias": rng.standard_normal(self.filters),
+                "linear_weight": rng.standard_normal((self.classes, features)) / features**0.5,
+                "linear_bias": rng.standard_normal(self.classes),
+                "target": rng.integers(0, self.classes, self.batch)}
+
+
+CASE_TYPES = {"conv2d": Conv2dCase, "pool2d": Pool2dCase, "network": NetworkCase}
 LAYER_OPS = ("relu", "sigmoid", "tanh", "softmax", "linear", "flatten", "softmax_cross_entropy",
              "dropout")
 CASE_TYPES.update({op: LayerCase for op in LAYER_OPS})

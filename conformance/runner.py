@@ -9,6 +9,7 @@ from __future__ import annotations
 import shlex
 import signal
 import time
+from contextlib import contextmanager
 import traceback
 import zlib
 from collections import Counter
@@ -32,6 +33,21 @@ class ExampleTimeout(BaseException):
 
 def _raise_timeout(signum, frame):
     raise ExampleTimeout()
+
+
+@contextmanager
+def _time_limit(seconds):
+    """Raise ExampleTimeout in this (main) thread after ``seconds``; no limit when None."""
+    if not seconds:
+        yield
+        return
+    previous = signal.signal(signal.SIGALRM, _raise_timeout)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 @dataclass
@@ -100,7 +116,7 @@ def run_check(impl, impl_spec: str, op_name: str, check_name: str, profile: str 
     result = CheckResult(getattr(impl, "name", impl_spec), op_name, check_name, NOT_CLAIMED)
     start = time.perf_counter()
     if spec.fixed is not None:
-        _run_fixed(impl, op, spec, claimed, result)
+        _run_fixed(impl, op, spec, claimed, result, example_timeout)
     else:
         allowed = spec.allowed(op_name, claimed)
         if allowed is not None:
@@ -110,12 +126,18 @@ def run_check(impl, impl_spec: str, op_name: str, check_name: str, profile: str 
     return result
 
 
-def _run_fixed(impl, op, spec: CheckSpec, claimed, result: CheckResult) -> None:
+def _run_fixed(impl, op, spec: CheckSpec, claimed, result: CheckResult,
+               example_timeout=None) -> None:
     if not claimed and spec.name != "not_claimed":
         return
     start = time.perf_counter()
     try:
-        outcome = spec.fixed(impl, op, claimed)
+        with _time_limit(example_timeout):
+            outcome = spec.fixed(impl, op, claimed)
+    except ExampleTimeout:
+        result.status = FAILED
+        result.message = f"a call ran longer than {example_timeout:g} s (time-out)"
+        return
     except Exception as exc:  # noqa: BLE001
         result.status, result.message = FAILED, describe_exception(exc)
         return
@@ -146,13 +168,8 @@ def _run_property(impl, impl_spec, op, spec: CheckSpec, allowed, profile, seed,
         if on_case:
             on_case(case_to_json(case))
         try:
-            if example_timeout:
-                signal.setitimer(signal.ITIMER_REAL, example_timeout)
-            try:
+            with _time_limit(example_timeout):
                 ratio = spec.property(impl, op, case)
-            finally:
-                if example_timeout:
-                    signal.setitimer(signal.ITIMER_REAL, 0)
         except UnsatisfiedAssumption:
             state["invalid"] += 1
             raise
@@ -170,7 +187,6 @@ def _run_property(impl, impl_spec, op, spec: CheckSpec, allowed, profile, seed,
         seed = _derived_seed(op.name, spec.name)
     if seed is not None:
         property_ = hypothesis_seed(seed)(property_)
-    previous_handler = signal.signal(signal.SIGALRM, _raise_timeout) if example_timeout else None
     try:
         property_()
         result.status = PASSED
@@ -192,9 +208,6 @@ def _run_property(impl, impl_spec, op, spec: CheckSpec, allowed, profile, seed,
         if case is not None:
             result.case = case_to_json(case)
             result.replay = replay_command(impl_spec, op.name, spec.name, case)
-    finally:
-        if previous_handler is not None:
-            signal.signal(signal.SIGALRM, previous_handler)
     result.examples = state["examples"] - state["invalid"]
     result.invalid = state["invalid"]
     if result.status == PASSED:

@@ -21,6 +21,9 @@ with all offsets at once, several times faster.
 Speed is limited by memory traffic: the columns are KH * KW times the input (or output)
 size, and the gathers, the scatter and the page faults of these large temporaries cost
 about as much as the matrix products themselves.
+
+The other ops (activations, softmax, linear, flatten, softmax cross-entropy, dropout) have
+no im2col step; they are re-exported from impls.dense.
 """
 from __future__ import annotations
 
@@ -29,6 +32,12 @@ import functools
 import numpy as np
 
 from conformance.capabilities import Capabilities
+from impls.dense import (dropout_backward, dropout_forward, flatten_backward,  # noqa: F401
+                         flatten_forward, linear_backward, linear_forward, relu_backward,
+                         relu_forward, sigmoid_backward, sigmoid_forward,
+                         softmax_backward, softmax_cross_entropy_backward,
+                         softmax_cross_entropy_forward, softmax_forward, tanh_backward,
+                         tanh_forward)
 from impls.validation import check_grad_out, conv2d_output_size, pool2d_output_size
 
 name = "im2col_index"

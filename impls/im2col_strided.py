@@ -16,6 +16,9 @@ and the backward scatters through the same strided slices with the winner mask.
 Speed is limited by the column copy (KH * KW times the input) and the gradient slab, which
 are memory-bound, and by matrix products that are skinny when channels are few or groups
 are many.
+
+The other ops (activations, softmax, linear, flatten, softmax cross-entropy, dropout) have
+no im2col step; they are re-exported from impls.dense.
 """
 from __future__ import annotations
 
@@ -23,6 +26,12 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from conformance.capabilities import Capabilities
+from impls.dense import (dropout_backward, dropout_forward, flatten_backward,  # noqa: F401
+                         flatten_forward, linear_backward, linear_forward, relu_backward,
+                         relu_forward, sigmoid_backward, sigmoid_forward,
+                         softmax_backward, softmax_cross_entropy_backward,
+                         softmax_cross_entropy_forward, softmax_forward, tanh_backward,
+                         tanh_forward)
 from impls.validation import check_grad_out, conv2d_output_size, pool2d_output_size
 
 name = "im2col_strided"

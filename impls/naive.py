@@ -6,15 +6,32 @@ conv2d (cross-correlation, NCHW):
 pool2d:
     out[n, c, i, j] = reduce_{a, b} xpad[n, c, i*sh + a, j*sw + b]
     with reduce = max (padding -inf), min (padding +inf) or mean over KH*KW (padding 0).
+linear:
+    out[n, o] = bias[o] + sum_i x[n, i] * weight[o, i]     (one dot product per output element)
+softmax (along ``axis``; each slice along it is one row of K values):
+    out[k] = exp(x[k] - m) / sum_j exp(x[j] - m),  m = max_j x[j]
+softmax cross-entropy (per sample i, then the mean over the batch):
+    loss_i = m + log(sum_k exp(logits[i, k] - m)) - logits[i, target[i]]
+Softmax and cross-entropy are computed in Python floats (double precision) and rounded once
+to the input dtype. relu, sigmoid, tanh, flatten and dropout are single element-wise
+formulas (or a copy) with nothing to spell out in loops: they are re-exported from
+impls.dense.
 
 Slow by design; it is the implementation the others are read against.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from conformance.capabilities import Capabilities
-from impls.validation import check_grad_out, conv2d_output_size, pool2d_output_size
+from impls.dense import (dropout_backward, dropout_forward, flatten_backward,  # noqa: F401
+                         flatten_forward, relu_backward, relu_forward, sigmoid_backward,
+                         sigmoid_forward, tanh_backward, tanh_forward)
+from impls.validation import (check_grad_loss, check_grad_out, check_linear, check_softmax,
+                              check_softmax_cross_entropy, conv2d_output_size,
+                              pool2d_output_size)
 
 name = "naive"
 capabilities = Capabilities.everything()
@@ -132,3 +149,120 @@ def pool2d_backward(grad_out, cache):
                         a, b = winners[n, c, i, j]
                         grad_xpad[n, c, i * stride[0] + a, j * stride[1] + b] += g
     return grad_xpad[:, :, ph:ph + height, pw:pw + width].copy()
+
+
+# Results below the dtype's normal range are expected (exp of very negative numbers, float64
+# results rounded to float32): they become subnormal or 0 quietly, also under
+# np.seterr(under="raise").
+_QUIET_UNDERFLOW = np.errstate(under="ignore")
+
+
+def linear_forward(x, weight, bias):
+    """x (N, in), weight (out, in), bias (out,) or None -> out (N, out)."""
+    check_linear(x, weight, bias)
+    capabilities.require("linear", x=x, weight=weight, bias=bias)
+    n_batch, n_out = x.shape[0], weight.shape[0]
+    out = np.zeros((n_batch, n_out), dtype=x.dtype)
+    for n in range(n_batch):
+        for o in range(n_out):
+            out[n, o] = np.dot(x[n], weight[o])
+            if bias is not None:
+                out[n, o] += bias[o]
+    return out, (x.copy(), weight.copy(), bias is not None)
+
+
+def linear_backward(grad_out, cache):
+    """grad_out (N, out) -> (grad_x (N, in), grad_weight (out, in), grad_bias (out,) or None)."""
+    x, weight, has_bias = cache
+    n_batch, n_in = x.shape
+    n_out = weight.shape[0]
+    check_grad_out(grad_out, (n_batch, n_out), x.dtype)
+    grad_x = np.zeros_like(x)
+    grad_weight = np.zeros_like(weight)
+    for n in range(n_batch):
+        for i in range(n_in):
+            grad_x[n, i] = np.dot(grad_out[n, :], weight[:, i])
+    for o in range(n_out):
+        for i in range(n_in):
+            grad_weight[o, i] = np.dot(grad_out[:, o], x[:, i])
+    grad_bias = None
+    if has_bias:
+        grad_bias = np.zeros(n_out, dtype=x.dtype)
+        for o in range(n_out):
+            grad_bias[o] = np.sum(grad_out[:, o])
+    return grad_x, grad_weight, grad_bias
+
+
+def _rows(a, axis):
+    """a with ``axis`` moved last, as a (rows, K) array, and the moved shape."""
+    moved = np.moveaxis(a, axis, -1)
+    return moved.reshape(-1, moved.shape[-1]), moved.shape
+
+
+def _unrows(rows, moved_shape, axis):
+    """Inverse of _rows: a new C-contiguous array of the original shape."""
+    return np.ascontiguousarray(np.moveaxis(rows.reshape(moved_shape), -1, axis))
+
+
+def _softmax_row(row):
+    """A list of K Python floats -> its softmax, a list of K Python floats."""
+    m = max(row)
+    exps = [math.exp(v - m) for v in row]
+    total = sum(exps)
+    return [e / total for e in exps]
+
+
+@_QUIET_UNDERFLOW
+def softmax_forward(x, *, axis):
+    """x (any shape, ndim >= 1) -> out of x's shape, each slice along ``axis`` summing to 1."""
+    ax = check_softmax(x, axis)
+    capabilities.require("softmax", x=x, axis=axis)
+    rows, moved_shape = _rows(x, ax)
+    y = np.zeros(rows.shape, dtype=np.float64)
+    for r in range(rows.shape[0]):
+        y[r] = _softmax_row([float(v) for v in rows[r]])
+    return _unrows(y.astype(x.dtype), moved_shape, ax), (y, x.shape, moved_shape, ax, x.dtype)
+
+
+@_QUIET_UNDERFLOW
+def softmax_backward(grad_out, cache):
+    """grad_out of x's shape -> grad_x[k] = y[k] * (g[k] - sum_j g[j] * y[j]) along the axis."""
+    y, shape, moved_shape, ax, dtype = cache
+    check_grad_out(grad_out, shape, dtype)
+    g_rows, _ = _rows(grad_out, ax)
+    grad = np.zeros(y.shape, dtype=np.float64)
+    for r in range(y.shape[0]):
+        g = [float(v) for v in g_rows[r]]
+        dot = sum(g_k * y_k for g_k, y_k in zip(g, y[r]))
+        grad[r] = [y_k * (g_k - dot) for g_k, y_k in zip(g, y[r])]
+    return _unrows(grad.astype(dtype), moved_shape, ax)
+
+
+@_QUIET_UNDERFLOW
+def softmax_cross_entropy_forward(logits, target):
+    """logits (N, K), target (N,) ints in [0, K) -> 0-d loss, mean of logsumexp - logit[target]."""
+    check_softmax_cross_entropy(logits, target)
+    capabilities.require("softmax_cross_entropy", logits=logits, target=target)
+    n_batch = logits.shape[0]
+    total = 0.0
+    for i in range(n_batch):
+        row = [float(v) for v in logits[i]]
+        m = max(row)
+        lse = m + math.log(sum(math.exp(v - m) for v in row))
+        total += lse - row[int(target[i])]
+    loss = np.array(total / n_batch, dtype=logits.dtype)
+    return loss, (logits.copy(), target.copy())
+
+
+@_QUIET_UNDERFLOW
+def softmax_cross_entropy_backward(grad_loss, cache):
+    """grad_loss (0-d array or float) -> grad_logits (N, K) = grad_loss * (p - onehot) / N."""
+    logits, target = cache
+    g = check_grad_loss(grad_loss, logits.dtype)
+    n_batch, n_classes = logits.shape
+    grad = np.zeros(logits.shape, dtype=np.float64)
+    for i in range(n_batch):
+        p = _softmax_row([float(v) for v in logits[i]])
+        for k in range(n_classes):
+            grad[i, k] = g * (p[k] - float(k == target[i])) / n_batch
+    return grad.astype(logits.dtype)

@@ -21,14 +21,30 @@ read-only arrays reuse the same compiled code and are never modified.
 Speed is limited by the accumulators living in memory rather than registers (each
 multiply-add also loads and stores its accumulator), by short inner loops (few filters,
 narrow outputs) and by strided input reads when stride > 1.
+
+linear is direct loops too: one (sample, output) dot product per task forward; the
+gradients loop over outputs (grad input) or samples (grad weight, grad bias) in a fixed
+order. softmax runs one row per task on a (rows, K) copy with the softmax axis last, and
+cross-entropy one sample per task, the batch mean summed in order afterwards; both compute
+in float64 and round once to the input dtype (``x - max`` is rounded before exp, which would
+turn it into a relative error of |x - max| * u in float32). relu, sigmoid, tanh, flatten and
+dropout are single element-wise formulas (or a copy) that a compiled loop would not make
+different: they are re-exported from impls.dense.
 """
 from __future__ import annotations
+
+import types
 
 import numpy as np
 from numba import njit, prange
 
 from conformance.capabilities import Capabilities
-from impls.validation import check_grad_out, conv2d_output_size, pool2d_output_size
+from impls.dense import (dropout_backward, dropout_forward, flatten_backward,  # noqa: F401
+                         flatten_forward, relu_backward, relu_forward, sigmoid_backward,
+                         sigmoid_forward, tanh_backward, tanh_forward)
+from impls.validation import (check_grad_loss, check_grad_out, check_linear, check_softmax,
+                              check_softmax_cross_entropy, conv2d_output_size,
+                              pool2d_output_size)
 
 name = "numba"
 capabilities = Capabilities.everything()
@@ -44,9 +60,33 @@ _FMA = {"contract"}
 _VECTOR_MIN = 8
 # Batch chunks whose partial weight gradients are summed in a fixed order.
 _CHUNKS = 8
+# Problems with fewer array elements than this run the serial compilation of a kernel: starting
+# the worker threads costs more than the work (1-16 ms a call on two busy cores).
+_PARALLEL_MIN = 1 << 15
 
 
-@njit(parallel=True, cache=True, fastmath=_FMA)
+def _kernel(fastmath=False):
+    """Compile a loop nest with ``prange`` twice, threaded and serial, and dispatch by size.
+
+    Both compilations run the same loops; each output element is computed by one iteration, so
+    the results are identical whichever runs.
+    """
+    def compile_both(function):
+        parallel = njit(parallel=True, cache=True, fastmath=fastmath)(function)
+        serial_function = types.FunctionType(function.__code__, function.__globals__,
+                                             function.__name__ + "_serial")
+        serial_function.__qualname__ = function.__qualname__ + "_serial"
+        serial = njit(cache=True, fastmath=fastmath)(serial_function)
+
+        def dispatch(*args):
+            size = sum(a.size for a in args if isinstance(a, np.ndarray))
+            return (parallel if size >= _PARALLEL_MIN else serial)(*args)
+        dispatch.__name__, dispatch.__doc__ = function.__name__, function.__doc__
+        return dispatch
+    return compile_both
+
+
+@_kernel(fastmath=_FMA)
 def _forward_rows(xpad, w, sh, sw, dh, dw, groups, ho, wo):
     """xpad (N, C, Hp, Wp), w (F, Cg, KH, KW) -> out (N, F, Ho, Wo) without bias.
 
@@ -78,7 +118,7 @@ def _forward_rows(xpad, w, sh, sw, dh, dw, groups, ho, wo):
     return out
 
 
-@njit(parallel=True, cache=True, fastmath=_FMA)
+@_kernel(fastmath=_FMA)
 def _forward_filters(xpad, w_t, groups, sh, sw, dh, dw, ho, wo):
     """xpad (N, C, Hp, Wp), w_t (C, KH, KW, F // groups) -> out (N, Ho, Wo, F) without bias.
 
@@ -127,7 +167,7 @@ def _forward_filters(xpad, w_t, groups, sh, sw, dh, dw, ho, wo):
     return out
 
 
-@njit(parallel=True, cache=True, fastmath=_FMA)
+@_kernel(fastmath=_FMA)
 def _grad_weight_rows(xpad, grad_out, cg, kh, kw, sh, sw, dh, dw, groups):
     """xpad (N, C, Hp, Wp), grad_out (N, F, Ho, Wo) -> grad_weight (F, Cg, KH, KW).
 
@@ -159,7 +199,7 @@ def _grad_weight_rows(xpad, grad_out, cg, kh, kw, sh, sw, dh, dw, groups):
     return grad_w
 
 
-@njit(parallel=True, cache=True, fastmath=_FMA)
+@_kernel(fastmath=_FMA)
 def _grad_weight_filters(xpad, g_t, groups, kh, kw, sh, sw, dh, dw, chunks):
     """xpad (N, C, Hp, Wp), g_t (N, Ho, Wo, F) -> partial sums (chunks, C, KH, KW, F // groups).
 
@@ -205,7 +245,7 @@ def _grad_weight_filters(xpad, g_t, groups, kh, kw, sh, sw, dh, dw, chunks):
     return partial
 
 
-@njit(parallel=True, cache=True, fastmath=_FMA)
+@_kernel(fastmath=_FMA)
 def _grad_input_rows(grad_out, w, hp, wp, sh, sw, dh, dw, groups):
     """grad_out (N, F, Ho, Wo), w (F, Cg, KH, KW) -> grad of the padded input (N, C, Hp, Wp).
 
@@ -239,7 +279,7 @@ def _grad_input_rows(grad_out, w, hp, wp, sh, sw, dh, dw, groups):
     return grad
 
 
-@njit(parallel=True, cache=True, fastmath=_FMA)
+@_kernel(fastmath=_FMA)
 def _grad_input_channels(g_t, w_t, groups, hp, wp, sh, sw, dh, dw):
     """g_t (N, Ho, Wo, F), w_t (F, KH, KW, Cg) -> grad of the padded input (N, Hp, Wp, C).
 
@@ -277,7 +317,7 @@ def _grad_input_channels(g_t, w_t, groups, hp, wp, sh, sw, dh, dw):
     return grad
 
 
-@njit(parallel=True, cache=True)
+@_kernel()
 def _pool_forward(xpad, mode, kh, kw, sh, sw, ho, wo):
     """xpad (N, C, Hp, Wp) -> (out (N, C, Ho, Wo), winner offset a * KW + b per output).
 
@@ -312,7 +352,7 @@ def _pool_forward(xpad, mode, kh, kw, sh, sw, ho, wo):
     return out, winners
 
 
-@njit(parallel=True, cache=True)
+@_kernel()
 def _pool_backward(grad_out, winners, mode, kh, kw, sh, sw, hp, wp):
     """grad_out (N, C, Ho, Wo) -> grad of the padded input (N, C, Hp, Wp)."""
     n, c, ho, wo = grad_out.shape
@@ -333,6 +373,109 @@ def _pool_backward(grad_out, winners, mode, kh, kw, sh, sw, hp, wp):
                 else:
                     arg = winners[b, ch, i, j]
                     plane[i * sh + arg // kw, j * sw + arg % kw] += g
+    return grad
+
+
+@_kernel(fastmath=_FMA)
+def _linear_forward(x, w):
+    """x (N, in), w (out, in) -> out (N, out) = x @ w.T, one dot product per task."""
+    n, n_in = x.shape
+    n_out = w.shape[0]
+    out = np.zeros((n, n_out), dtype=x.dtype)
+    for task in prange(n * n_out):
+        b = task // n_out
+        o = task % n_out
+        for i in range(n_in):
+            out[b, o] += x[b, i] * w[o, i]
+    return out
+
+
+@_kernel(fastmath=_FMA)
+def _linear_backward(x, w, g):
+    """x (N, in), w (out, in), g (N, out) -> (grad_x (N, in), grad_w (out, in), grad_b (out,))."""
+    n, n_in = x.shape
+    n_out = w.shape[0]
+    grad_x = np.zeros((n, n_in), dtype=x.dtype)
+    grad_w = np.zeros((n_out, n_in), dtype=x.dtype)
+    grad_b = np.zeros(n_out, dtype=x.dtype)
+    for b in prange(n):
+        for o in range(n_out):
+            gv = g[b, o]
+            for i in range(n_in):
+                grad_x[b, i] += gv * w[o, i]
+    for o in prange(n_out):
+        for b in range(n):
+            gv = g[b, o]
+            grad_b[o] += gv
+            for i in range(n_in):
+                grad_w[o, i] += gv * x[b, i]
+    return grad_x, grad_w, grad_b
+
+
+@_kernel()
+def _softmax_rows(x):
+    """x (rows, K) -> float64 softmax of each row: max, exps, sum, divide."""
+    rows, k = x.shape
+    y = np.empty((rows, k), dtype=np.float64)
+    for r in prange(rows):
+        m = np.float64(x[r, 0])
+        for j in range(1, k):
+            m = max(m, np.float64(x[r, j]))
+        total = 0.0
+        for j in range(k):
+            y[r, j] = np.exp(np.float64(x[r, j]) - m)
+            total += y[r, j]
+        for j in range(k):
+            y[r, j] /= total
+    return y
+
+
+@_kernel()
+def _softmax_rows_backward(y, g):
+    """y (rows, K) float64 softmax, g (rows, K) -> float64 y * (g - sum(g * y)) per row."""
+    rows, k = y.shape
+    grad = np.empty((rows, k), dtype=np.float64)
+    for r in prange(rows):
+        dot = 0.0
+        for j in range(k):
+            dot += np.float64(g[r, j]) * y[r, j]
+        for j in range(k):
+            grad[r, j] = y[r, j] * (np.float64(g[r, j]) - dot)
+    return grad
+
+
+@_kernel()
+def _cross_entropy(z, target):
+    """z (N, K), target (N,) -> (float64 mean of logsumexp - z[target], float64 softmax)."""
+    n, k = z.shape
+    probs = np.empty((n, k), dtype=np.float64)
+    losses = np.empty(n, dtype=np.float64)
+    for i in prange(n):
+        m = np.float64(z[i, 0])
+        for j in range(1, k):
+            m = max(m, np.float64(z[i, j]))
+        total = 0.0
+        for j in range(k):
+            probs[i, j] = np.exp(np.float64(z[i, j]) - m)
+            total += probs[i, j]
+        for j in range(k):
+            probs[i, j] /= total
+        losses[i] = m + np.log(total) - np.float64(z[i, target[i]])
+    loss = 0.0
+    for i in range(n):
+        loss += losses[i]
+    return loss / n, probs
+
+
+@_kernel()
+def _cross_entropy_backward(probs, target, g):
+    """probs (N, K) float64, target (N,), g float -> float64 g * (probs - onehot) / N."""
+    n, k = probs.shape
+    grad = np.empty((n, k), dtype=np.float64)
+    for i in prange(n):
+        for j in range(k):
+            hit = 1.0 if j == target[i] else 0.0
+            grad[i, j] = g * (probs[i, j] - hit) / n
     return grad
 
 
@@ -434,8 +577,92 @@ def pool2d_backward(grad_out, cache):
     return _unpad(grad_pad, padding, x_shape)
 
 
+# Results below the dtype's normal range are expected (exp of very negative numbers, float64
+# results rounded to float32): they become subnormal or 0 quietly, also under
+# np.seterr(under="raise").
+_QUIET_UNDERFLOW = np.errstate(under="ignore")
+
+
+def linear_forward(x, weight, bias):
+    """x (N, in), weight (out, in), bias (out,) or None -> out (N, out) = x @ weight.T + bias."""
+    check_linear(x, weight, bias)
+    capabilities.require("linear", x=x, weight=weight, bias=bias)
+    x, w = _owned(x), _owned(weight)
+    out = _linear_forward(x, w)
+    if bias is not None:
+        out += bias
+    return out, (x, w, bias is not None)
+
+
+def linear_backward(grad_out, cache):
+    """grad_out (N, out) -> (grad_x (N, in), grad_weight (out, in), grad_bias (out,) or None)."""
+    x, w, has_bias = cache
+    check_grad_out(grad_out, (x.shape[0], w.shape[0]), x.dtype)
+    grad_x, grad_weight, grad_bias = _linear_backward(x, w, _owned(grad_out))
+    return grad_x, grad_weight, grad_bias if has_bias else None
+
+
+def _rows(a, axis):
+    """A C-contiguous (rows, K) copy of a with ``axis`` moved last, and the moved shape."""
+    moved = np.moveaxis(a, axis, -1)
+    return _owned(moved).reshape(-1, moved.shape[-1]), moved.shape
+
+
+def _unrows(rows, moved_shape, axis, dtype):
+    """Inverse of _rows, rounded to dtype: a new C-contiguous array of the original shape."""
+    return np.array(np.moveaxis(rows.reshape(moved_shape), -1, axis), dtype=dtype, order="C")
+
+
+@_QUIET_UNDERFLOW
+def softmax_forward(x, *, axis):
+    """x (any shape, ndim >= 1) -> out of x's shape, each slice along ``axis`` summing to 1."""
+    ax = check_softmax(x, axis)
+    capabilities.require("softmax", x=x, axis=axis)
+    rows, moved_shape = _rows(x, ax)
+    y = _softmax_rows(rows)
+    return _unrows(y, moved_shape, ax, x.dtype), (y, x.shape, moved_shape, ax, x.dtype)
+
+
+@_QUIET_UNDERFLOW
+def softmax_backward(grad_out, cache):
+    """grad_out of x's shape -> grad_x = y * (grad_out - sum(grad_out * y, axis))."""
+    y, shape, moved_shape, ax, dtype = cache
+    check_grad_out(grad_out, shape, dtype)
+    g_rows, _ = _rows(grad_out, ax)
+    return _unrows(_softmax_rows_backward(y, g_rows), moved_shape, ax, dtype)
+
+
+@_QUIET_UNDERFLOW
+def softmax_cross_entropy_forward(logits, target):
+    """logits (N, K), target (N,) ints in [0, K) -> 0-d loss, mean of logsumexp - logit[target]."""
+    check_softmax_cross_entropy(logits, target)
+    capabilities.require("softmax_cross_entropy", logits=logits, target=target)
+    target = np.array(target, dtype=np.int64)
+    loss, probs = _cross_entropy(_owned(logits), target)
+    return np.array(loss, dtype=logits.dtype), (probs, target, logits.dtype)
+
+
+@_QUIET_UNDERFLOW
+def softmax_cross_entropy_backward(grad_loss, cache):
+    """grad_loss (0-d array or float) -> grad_logits (N, K) = grad_loss * (p - onehot) / N."""
+    probs, target, dtype = cache
+    g = check_grad_loss(grad_loss, dtype)
+    return _cross_entropy_backward(probs, target, g).astype(dtype)
+
+
 def warm_up():
-    """Compile (or load from the cache) every kernel for float32 and float64."""
+    """Compile (or load from the cache) both compilations of every kernel of a claimed op, for
+    float32 and float64."""
+    global _PARALLEL_MIN
+    default = _PARALLEL_MIN
+    try:
+        for _PARALLEL_MIN in (0, default):
+            _warm_up_once()
+    finally:
+        _PARALLEL_MIN = default
+
+
+def _warm_up_once():
     for dtype in (np.float32, np.float64):
         x = np.ones((1, _VECTOR_MIN, 4, 4), dtype=dtype)
         # Row kernels (one filter and channel per group), then filter-vector kernels.
@@ -448,3 +675,14 @@ def warm_up():
             out, cache = pool2d_forward(x, mode=mode, kernel_size=(2, 2), stride=(2, 2),
                                         padding=(1, 1))
             pool2d_backward(np.ones_like(out), cache)
+        x2 = np.ones((2, 3), dtype=dtype)
+        if "linear" in capabilities.ops:
+            for bias in (None, np.ones(2, dtype)):
+                out, cache = linear_forward(x2, np.ones((2, 3), dtype), bias)
+                linear_backward(np.ones_like(out), cache)
+        if "softmax" in capabilities.ops:
+            out, cache = softmax_forward(x2, axis=-1)
+            softmax_backward(np.ones_like(out), cache)
+        if "softmax_cross_entropy" in capabilities.ops:
+            loss, cache = softmax_cross_entropy_forward(x2, np.zeros(2, dtype=np.int64))
+            softmax_cross_entropy_backward(np.ones_like(loss), cache)

@@ -107,3 +107,128 @@ def check_grad_out(grad_out, expected_shape: tuple[int, ...], dtype) -> None:
                          f"got {grad_out.shape}")
     if grad_out.dtype != dtype:
         raise TypeError(f"grad_out.dtype must match the forward dtype {dtype}, got {grad_out.dtype}")
+
+
+# ----- activations, linear, flatten, softmax cross-entropy, dropout -----------------------------
+
+def _float_array(name: str, value, like: np.ndarray | None = None) -> np.ndarray:
+    """A float32 / float64 ndarray of any shape, with ``like``'s dtype when given."""
+    if not isinstance(value, np.ndarray):
+        raise TypeError(f"{name} must be a numpy.ndarray, got {type(value).__name__}")
+    if value.dtype not in DTYPES:
+        raise TypeError(f"{name}.dtype must be float32 or float64, got {value.dtype}")
+    if like is not None and value.dtype != like.dtype:
+        raise TypeError(f"{name}.dtype must match x.dtype {like.dtype}, got {value.dtype}")
+    return value
+
+
+def _int(name: str, value) -> int:
+    if not isinstance(value, (int, np.integer)) or isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be an int, got {value!r}")
+    return int(value)
+
+
+def check_relu(x) -> None:
+    """x: float ndarray of any shape."""
+    _float_array("x", x)
+
+
+def check_sigmoid(x) -> None:
+    """x: float ndarray of any shape."""
+    _float_array("x", x)
+
+
+def check_tanh(x) -> None:
+    """x: float ndarray of any shape."""
+    _float_array("x", x)
+
+
+def check_softmax(x, axis) -> int:
+    """x: float ndarray with ndim >= 1; return ``axis`` as a non-negative int."""
+    _float_array("x", x)
+    if x.ndim < 1:
+        raise ValueError(f"x must have at least 1 dimension, got shape {x.shape}")
+    axis = _int("axis", axis)
+    if not -x.ndim <= axis < x.ndim:
+        raise ValueError(f"axis must be in [-{x.ndim}, {x.ndim}) for x of shape {x.shape}, "
+                         f"got {axis}")
+    if x.shape[axis] == 0:
+        raise ValueError(f"x must have at least one element along axis {axis}, "
+                         f"got shape {x.shape}")
+    return axis % x.ndim
+
+
+def check_linear(x, weight, bias) -> None:
+    """x (N, in), weight (out, in), bias (out,) or None, all of one float dtype."""
+    _array("x", x, 2, "(N, in_features)")
+    _float_array("weight", weight, like=x)
+    if weight.ndim != 2:
+        raise ValueError(f"weight must be 2-D (out_features, in_features), "
+                         f"got shape {weight.shape}")
+    if weight.shape[1] != x.shape[1]:
+        raise ValueError(f"weight.shape[1] must equal in_features = x.shape[1] = {x.shape[1]}, "
+                         f"got weight.shape={weight.shape}")
+    if bias is not None:
+        _float_array("bias", bias, like=x)
+        if bias.shape != (weight.shape[0],):
+            raise ValueError(f"bias must have shape (out_features,) = ({weight.shape[0]},), "
+                             f"got {bias.shape}")
+
+
+def check_flatten(x) -> None:
+    """x: float ndarray (N, ...) with ndim >= 2."""
+    _float_array("x", x)
+    if x.ndim < 2:
+        raise ValueError(f"x must have at least 2 dimensions (N, ...), got shape {x.shape}")
+
+
+def check_softmax_cross_entropy(logits, target) -> None:
+    """logits (N, K) float with N >= 1, target (N,) integers in [0, K)."""
+    _array("logits", logits, 2, "(N, K)")
+    if not isinstance(target, np.ndarray) or not np.issubdtype(target.dtype, np.integer):
+        kind = target.dtype if isinstance(target, np.ndarray) else type(target).__name__
+        raise TypeError(f"target must be a numpy.ndarray of integers, got {kind}")
+    if target.ndim != 1:
+        raise ValueError(f"target must be 1-D (N,), got shape {target.shape}")
+    n, k = logits.shape
+    if n < 1:
+        raise ValueError(f"logits must hold at least one sample, got shape {logits.shape}")
+    if target.shape != (n,):
+        raise ValueError(f"target must have shape (N,) = ({n},), got {target.shape}")
+    bad = target[(target < 0) | (target >= k)]
+    if bad.size:
+        raise ValueError(f"target values must be class indices in [0, {k}), got {bad[0]}")
+
+
+def check_dropout(x, mask, p) -> float:
+    """x float ndarray, mask bool ndarray of x's shape, p in [0, 1); return p as a float."""
+    _float_array("x", x)
+    if not isinstance(mask, np.ndarray) or mask.dtype != np.bool_:
+        kind = mask.dtype if isinstance(mask, np.ndarray) else type(mask).__name__
+        raise TypeError(f"mask must be a numpy.ndarray of bool (True = keep), got {kind}")
+    if mask.shape != x.shape:
+        raise ValueError(f"mask must have x's shape {x.shape}, got {mask.shape}")
+    if (not isinstance(p, (int, float, np.integer, np.floating))
+            or isinstance(p, (bool, np.bool_))):
+        raise TypeError(f"p must be a real number in [0, 1), got {p!r}")
+    if not 0 <= p < 1:
+        raise ValueError(f"p must be in [0, 1), got {p!r}")
+    return float(p)
+
+
+def check_grad_loss(grad_loss, dtype) -> float:
+    """Validate the upstream gradient of a scalar loss; return it as a Python float.
+
+    grad_loss is a 0-d array of the forward dtype, or a Python / NumPy float.
+    """
+    if isinstance(grad_loss, np.ndarray):
+        if grad_loss.shape != ():
+            raise ValueError(f"grad_loss must be a 0-d array (the loss is a scalar), "
+                             f"got shape {grad_loss.shape}")
+        if grad_loss.dtype != dtype:
+            raise TypeError(f"grad_loss.dtype must match the forward dtype {dtype}, "
+                            f"got {grad_loss.dtype}")
+    elif not isinstance(grad_loss, (float, np.floating)):
+        raise TypeError(f"grad_loss must be a 0-d numpy.ndarray or a float, "
+                        f"got {type(grad_loss).__name__}")
+    return float(dtype.type(grad_loss))

@@ -3,6 +3,9 @@ import os
 import sys
 import time
 
+import numpy as np
+import torch
+
 from impls import naive
 from tests.corpus import Mutant
 
@@ -34,3 +37,53 @@ prints_megabytes = Mutant("prints_megabytes", "conv2d_forward prints 200 kB a ca
                           "check) but is right", (), conv2d_forward=_chatty_forward)
 returns_a_list = Mutant("returns_a_list", "pool2d_forward returns a list, not an array",
                         ("pool2d.forward",), pool2d_forward=_returns_list)
+
+
+def _raises(x, weight, bias, **params):
+    raise RuntimeError("internal error in conv2d_forward")
+
+
+def _wrong_shape(x, **params):
+    out, cache = naive.pool2d_forward(x, **params)
+    return out[:, :, :-1], cache
+
+
+def _wrong_dtype(x, weight, bias, **params):
+    out, cache = naive.conv2d_forward(x, weight, bias, **params)
+    return out.astype(np.float16), cache
+
+
+def _torch_tensor(x, **params):
+    out, cache = naive.pool2d_forward(x, **params)
+    return torch.from_numpy(out), cache
+
+
+def _nan(x, weight, bias, **params):
+    out, cache = naive.conv2d_forward(x, weight, bias, **params)
+    out.flat[0] = np.nan
+    return out, cache
+
+
+def _sleep_forever(x, **params):
+    time.sleep(10**6)
+
+
+def _segfault(x, **params):
+    # Reads far outside x's buffer through a wrong stride: the process dies with SIGSEGV.
+    return np.lib.stride_tricks.as_strided(x, shape=(4,), strides=(1 << 42,)).sum(), None
+
+
+raises = Mutant("raises", "conv2d_forward raises RuntimeError", ("conv2d.forward",),
+                conv2d_forward=_raises)
+wrong_shape = Mutant("wrong_shape", "pool2d_forward drops the last output column",
+                     ("pool2d.forward",), pool2d_forward=_wrong_shape)
+wrong_dtype = Mutant("wrong_dtype", "conv2d_forward returns float16", ("conv2d.forward",),
+                     conv2d_forward=_wrong_dtype)
+returns_a_tensor = Mutant("returns_a_tensor", "pool2d_forward returns a torch tensor",
+                          ("pool2d.forward",), pool2d_forward=_torch_tensor)
+returns_nan = Mutant("returns_nan", "conv2d_forward puts NaN in the first element",
+                     ("conv2d.forward",), conv2d_forward=_nan)
+sleeps_forever = Mutant("sleeps_forever", "pool2d_forward sleeps for days", ("pool2d.forward",),
+                        pool2d_forward=_sleep_forever)
+segfaults = Mutant("segfaults", "pool2d_forward reads through as_strided out of bounds",
+                   ("pool2d.forward",), pool2d_forward=_segfault)

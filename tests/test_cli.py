@@ -82,3 +82,26 @@ def test_unknown_implementation_is_a_clear_error(tmp_path):
     done = _run("certify", "no_such_module:thing", "--reports", str(tmp_path))
     assert done.returncode == 1
     assert "cannot import implementation 'no_such_module:thing'" in done.stdout
+
+
+def test_every_kind_of_hostile_implementation_fails_where_it_misbehaves(tmp_path):
+    hostile = ["raises", "wrong_shape", "wrong_dtype", "returns_a_tensor", "returns_nan",
+               "sleeps_forever", "segfaults"]
+    done = _run("certify", *[f"tests.hostile:{name}" for name in hostile], "--profile", "dev",
+                "--example-timeout", "2", "--reports", str(tmp_path))
+    assert done.returncode == 1
+    expected = {
+        "raises": ("conv2d", "forward", "raised RuntimeError: internal error in conv2d_forward"),
+        "wrong_shape": ("pool2d", "forward", "pool2d_forward output has shape"),
+        "wrong_dtype": ("conv2d", "forward", "has dtype float16, expected"),
+        "returns_a_tensor": ("pool2d", "forward", "must be a numpy.ndarray, got torch.Tensor"),
+        "returns_nan": ("conv2d", "forward", "got nan"),
+        "sleeps_forever": ("pool2d", "forward", "longer than 2 s (time-out)"),
+        "segfaults": ("pool2d", "forward", "killed by signal SIGSEGV"),
+    }
+    for name, (op, check, message) in expected.items():
+        report = json.loads((tmp_path / f"{name}.json").read_text())
+        rows = {(r["op"], r["check"]): r for r in report["results"]}
+        assert rows[op, check]["status"] == "FAILED", name
+        assert message in rows[op, check]["message"], (name, rows[op, check]["message"])
+        assert rows["relu", "forward"]["status"] == "passed", name   # the run went on

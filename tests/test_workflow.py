@@ -112,3 +112,25 @@ def test_replay_takes_under_a_second():
     elapsed = time.perf_counter() - started
     assert done.returncode == 1 and "grad_x[0, 0, 1, 0]" in done.stdout
     assert elapsed < 3.0   # about 1 s here: interpreter start and imports dominate
+
+
+def _outcomes(junit: Path) -> dict[str, str]:
+    root = ElementTree.parse(junit).getroot()
+    return {case.get("name"): ("failed" if case.find("failure") is not None else
+                               "skipped" if case.find("skipped") is not None else "passed")
+            for case in root.iter("testcase")}
+
+
+def test_xdist_gives_the_same_results_as_a_serial_run(tmp_path):
+    args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--pyargs",
+            "conformance", "--impl", "tests.corpus.conv_forward:kernel_flipped",
+            "--conformance-profile", "ci", "-k", "conv2d or pool2d"]
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    for name, extra in (("serial", []), ("parallel", ["-n", "2"])):
+        subprocess.run(args + extra + [f"--junitxml={tmp_path / name}.xml"], cwd=tmp_path,
+                       env=env, capture_output=True, text=True, timeout=600)
+    serial, parallel = _outcomes(tmp_path / "serial.xml"), _outcomes(tmp_path / "parallel.xml")
+    assert serial == parallel
+    assert serial["test_conformance[tests.corpus.conv_forward:kernel_flipped-conv2d-forward]"] \
+        == "failed"
+    assert "passed" in serial.values() and "skipped" in serial.values()

@@ -9,12 +9,10 @@ PyTorch autograd and against central differences of the implementation's own los
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
-
 from hypothesis import strategies as st
 
+from conformance.cases import NetworkCase
 from conformance.ops.base import ContractViolation, OpRecord, expect_array
 from conformance.tolerance import SAFETY, U64
 from reference import torch_oracle
@@ -26,35 +24,6 @@ NEEDS = {"conv2d": {"float64", "backward", "bias", "padding"},
          "flatten": {"float64", "backward"},
          "linear": {"float64", "backward", "bias"},
          "softmax_cross_entropy": {"float64", "backward"}}
-
-
-@dataclass(frozen=True)
-class NetworkCase:
-    batch: int
-    channels: int
-    size: int           # input height = width
-    filters: int
-    kernel: int         # conv kernel, padded by kernel // 2 ("same" size for odd kernels)
-    classes: int
-    seed: int
-    dtype: str = "float64"
-    layout: str = "contiguous"
-
-    @property
-    def pooled(self) -> int:
-        conv = self.size + 2 * (self.kernel // 2) - self.kernel + 1
-        return conv // 2
-
-    def arrays(self) -> dict[str, np.ndarray]:
-        rng = np.random.default_rng(self.seed)
-        features = self.filters * self.pooled**2
-        return {"x": rng.standard_normal((self.batch, self.channels, self.size, self.size)),
-                "conv_weight": rng.standard_normal((self.filters, self.channels, self.kernel,
-                                                    self.kernel)),
-                "conv_bias": rng.standard_normal(self.filters),
-                "linear_weight": rng.standard_normal((self.classes, features)) / features**0.5,
-                "linear_bias": rng.standard_normal(self.classes),
-                "target": rng.integers(0, self.classes, self.batch)}
 
 
 @st.composite
