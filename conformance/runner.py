@@ -223,8 +223,13 @@ def replay(impl, op_name: str, check_name: str, case) -> tuple[bool, str]:
     spec = find_check(op_name, check_name)
     if spec.property is None:
         raise ValueError(f"check {check_name!r} takes no case; run certify for it")
+    start = time.perf_counter()
     try:
         ratio = spec.property(impl, op, case)
     except Exception as exc:  # noqa: BLE001
-        return False, describe_exception(exc)
-    return True, f"passed: worst error {ratio:.3g} of its bound"
+        return False, f"{describe_exception(exc)} ({_ms(start)})"
+    return True, f"passed: worst error {ratio:.3g} of its bound ({_ms(start)})"
+
+
+def _ms(start: float) -> str:
+    return f"case ran in {1000 * (time.perf_counter() - start):.0f} ms"

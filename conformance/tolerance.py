@@ -79,7 +79,7 @@ def worst_element(name: str, got: np.ndarray, expected: np.ndarray, bound: np.nd
     got64 = np.asarray(got, np.float64)
     error = np.abs(got64 - expected)
     error = np.where(np.isnan(error), np.inf, error)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         ratio = np.where(error == 0, 0.0, error / bound)
     flat = int(np.argmax(ratio)) if ratio.size else 0
     if ratio.size == 0:

@@ -17,11 +17,13 @@ def _run(*args, cwd=ROOT, env_path=None, timeout=600):
 
 def test_certifies_an_implementation_outside_the_repo_by_import_path(tmp_path):
     (tmp_path / "my_layers.py").write_text(textwrap.dedent("""
+        from conformance import Capabilities
         from impls import naive
 
         class MyLayers:
             name = "my_layers"
-            capabilities = naive.capabilities
+            capabilities = Capabilities({op: naive.capabilities.claimed(op)
+                                         for op in ("conv2d", "pool2d")})
             conv2d_forward = staticmethod(naive.conv2d_forward)
             conv2d_backward = staticmethod(naive.conv2d_backward)
             pool2d_forward = staticmethod(naive.pool2d_forward)

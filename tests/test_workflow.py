@@ -1,6 +1,7 @@
 """The user's workflow: scaffold, claim, implement, certify; plug-ins; reports; the CI gate."""
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -42,7 +43,7 @@ def test_scaffold_claim_implement_certify(tmp_path):
     first = conformance(*certify, cwd=tmp_path, extra_path=str(tmp_path))
     assert first.returncode == 1
     assert "my_impl: nothing certified (no feature claimed)" in first.stdout
-    assert "conv2d  forward            not claimed" in first.stdout
+    assert re.search(r"conv2d +forward +not claimed", first.stdout)
 
     module.write_text(module.read_text().replace(
         "CAPABILITIES = Capabilities({})", 'CAPABILITIES = Capabilities({"conv2d": {"float64"}})'))
@@ -50,7 +51,7 @@ def test_scaffold_claim_implement_certify(tmp_path):
     assert claimed.returncode == 1
     assert "my_impl conv2d.forward FAILED: raised NotImplementedError: conv2d_forward" in claimed.stdout
     assert '"batch":1,"channels":1,"height":1,"width":1' in claimed.stdout   # shrunk
-    assert "conv2d  grad_x             not claimed" in claimed.stdout      # no backward claimed
+    assert re.search(r"conv2d +grad_x +not claimed", claimed.stdout)     # no backward claimed
 
     text = module.read_text()
     start = text.index("    @staticmethod\n    def conv2d_forward")
@@ -106,12 +107,11 @@ def test_replay_takes_under_a_second():
     case = ('{"batch":1,"channels":1,"height":3,"width":1,"filters":1,"kernel":[1,1],'
             '"stride":[2,1],"padding":[0,0],"dilation":[1,1],"groups":1,"bias":false,'
             '"dtype":"float64","layout":"contiguous","magnitude":0,"seed":0}')
-    started = time.perf_counter()
     done = conformance("replay", "tests.corpus.conv_gradients:stride_ignored_in_grad_x",
                        "conv2d", "grad_x", case, cwd=ROOT)
-    elapsed = time.perf_counter() - started
     assert done.returncode == 1 and "grad_x[0, 0, 1, 0]" in done.stdout
-    assert elapsed < 3.0   # about 1 s here: interpreter start and imports dominate
+    # The case itself takes milliseconds; start-up and imports (torch: 0.8 s) take the rest.
+    assert int(re.search(r"case ran in (\d+) ms", done.stdout).group(1)) < 1000
 
 
 def _outcomes(junit: Path) -> dict[str, str]:
