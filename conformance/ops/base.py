@@ -40,6 +40,24 @@ def expect_array(what: str, value, shape, dtype) -> np.ndarray:
     return value
 
 
+def expect_weighted_grads(op: str, result, x_shape, weight_shape, bias_shape, dtype) -> dict:
+    """{x, weight[, bias]: gradient} from the backward of a layer with a weight and an optional
+    bias, which returns (grad_x, grad_weight, grad_bias); bias_shape is None when there was no
+    bias, and then grad_bias must be None."""
+    if not isinstance(result, tuple) or len(result) != 3:
+        raise ContractViolation(f"{op}_backward must return (grad_x, grad_weight, grad_bias), "
+                                f"got {type(result).__name__}")
+    grad_x, grad_weight, grad_bias = result
+    grads = {"x": expect_array("grad_x", grad_x, x_shape, dtype),
+             "weight": expect_array("grad_weight", grad_weight, weight_shape, dtype)}
+    if bias_shape is not None:
+        grads["bias"] = expect_array("grad_bias", grad_bias, bias_shape, dtype)
+    elif grad_bias is not None:
+        raise ContractViolation(f"grad_bias must be None when bias is None, got "
+                                f"{type(grad_bias).__name__}")
+    return grads
+
+
 def expect_pair(what: str, result):
     if not isinstance(result, tuple) or len(result) != 2:
         raise ContractViolation(f"{what} must return a pair (out, cache), got {type(result).__name__}")

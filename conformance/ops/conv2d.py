@@ -5,7 +5,8 @@ import numpy as np
 
 from conformance.capabilities import features_used
 from conformance.cases import Conv2dCase
-from conformance.ops.base import ErrorInput, OpRecord, expect_array, expect_pair, ContractViolation
+from conformance.ops.base import (ErrorInput, OpRecord, expect_array, expect_pair,
+                                  expect_weighted_grads)
 from conformance.strategies import conv2d_cases
 from reference import torch_oracle
 
@@ -48,19 +49,9 @@ class Conv2d(OpRecord):
         return out, cache
 
     def backward(self, impl, grad_out, cache, case):
-        result = impl.conv2d_backward(grad_out, cache)
-        if not isinstance(result, tuple) or len(result) != 3:
-            raise ContractViolation("conv2d_backward must return (grad_x, grad_weight, grad_bias), "
-                                    f"got {type(result).__name__}")
-        grad_x, grad_weight, grad_bias = result
-        grads = {"x": expect_array("grad_x", grad_x, case.x_shape, case.dtype),
-                 "weight": expect_array("grad_weight", grad_weight, case.weight_shape, case.dtype)}
-        if case.bias:
-            grads["bias"] = expect_array("grad_bias", grad_bias, (case.filters,), case.dtype)
-        elif grad_bias is not None:
-            raise ContractViolation(f"grad_bias must be None when bias is None, got "
-                                    f"{type(grad_bias).__name__}")
-        return grads
+        return expect_weighted_grads("conv2d", impl.conv2d_backward(grad_out, cache), case.x_shape,
+                                     case.weight_shape, (case.filters,) if case.bias else None,
+                                     case.dtype)
 
     def oracle(self, arrays, case, grad_out=None):
         out, gx, gw, gb = torch_oracle.conv2d(arrays["x"], arrays["weight"], arrays.get("bias"),

@@ -18,7 +18,8 @@ import numpy as np
 
 from conformance.capabilities import features_used
 from conformance.cases import LayerCase
-from conformance.ops.base import ErrorInput, OpRecord, expect_array, expect_pair
+from conformance.ops.base import (ErrorInput, OpRecord, expect_array, expect_pair,
+                                  expect_weighted_grads)
 from conformance.strategies import layer_cases
 from reference import torch_oracle
 
@@ -27,9 +28,10 @@ SMOOTH_STEP = 2.0**-13   # finite-difference step of the smooth ops (exactly rep
 
 
 class LayerRecord(OpRecord):
+    """Calling, coverage and error inputs shared by the dense-network ops. Finite differences
+    default to OpRecord's, for ops linear in each input; SmoothRecord overrides them."""
     inputs = ("x",)
     edge_cases = ("single element", "magnitude 2^20", "magnitude 2^-20")
-    third_derivative = 0.0   # M3 for elementwise smooth ops
 
     def __init__(self, name: str):
         self.name = name
@@ -67,21 +69,8 @@ class LayerRecord(OpRecord):
     def oracle(self, arrays, case, grad_out=None):
         return torch_oracle.elementwise(self.name, arrays["x"], grad_out)
 
-    def terms(self, case):
-        return {"out": EXP_TERMS, "x": EXP_TERMS}
-
     def linear(self, case):
-        return False
-
-    def fd_step(self, case):
-        return SMOOTH_STEP
-
-    def fd_truncation(self, case, arrays, name, direction, step):
-        return step**2 / 6 * self.third_derivative * np.abs(direction) ** 3
-
-    def fd_scale(self, impl, case, arrays, step):
-        scale, _ = self.abs_oracle(arrays, case, None)
-        return 2 * np.asarray(scale, np.float64)
+        return True
 
     # -- coverage ----------------------------------------------------------------------------
 
@@ -116,6 +105,28 @@ class LayerRecord(OpRecord):
                            ("x",), arrays=(x,))]
 
 
+class SmoothRecord(LayerRecord):
+    """Transcendental ops: errors of a few ulps relative to their results, and finite
+    differences with a fixed step and a third-derivative truncation bound."""
+    third_derivative = 0.0   # M3 for elementwise ops
+
+    def terms(self, case):
+        return {"out": EXP_TERMS, "x": EXP_TERMS}
+
+    def linear(self, case):
+        return False
+
+    def fd_step(self, case):
+        return SMOOTH_STEP
+
+    def fd_truncation(self, case, arrays, name, direction, step):
+        return step**2 / 6 * self.third_derivative * np.abs(direction) ** 3
+
+    def fd_scale(self, impl, case, arrays, step):
+        scale, _ = self.abs_oracle(arrays, case, None)
+        return 2 * np.asarray(scale, np.float64)
+
+
 class Relu(LayerRecord):
     edge_cases = LayerRecord.edge_cases + ("exact zeros",)
 
@@ -125,18 +136,21 @@ class Relu(LayerRecord):
     def abs_oracle(self, arrays, case, grad_out):
         return np.zeros(case.shape), {"x": np.zeros(case.shape)}
 
+    def linear(self, case):
+        return False
+
     def fd_step(self, case):
         # Inputs keep |x| >= scale / 4, and |v| <= 1: no step crosses the kink.
         return 2.0**case.magnitude / 2**10
 
-    def fd_truncation(self, case, arrays, name, direction, step):
-        return np.zeros(case.shape)
+    def fd_scale(self, impl, case, arrays, step):
+        return np.zeros(case.shape)   # selection on an exact grid: x +- hv is exact
 
     def edge_cases_of(self, case):
         return super().edge_cases_of(case) | ({"exact zeros"} if case.zeros else set())
 
 
-class Sigmoid(LayerRecord):
+class Sigmoid(SmoothRecord):
     third_derivative = 1 / 8
 
     def abs_oracle(self, arrays, case, grad_out):
@@ -144,7 +158,7 @@ class Sigmoid(LayerRecord):
         return np.abs(s), ({} if grad_out is None else {"x": np.abs(grad_out) * s * (1 + s)})
 
 
-class Tanh(LayerRecord):
+class Tanh(SmoothRecord):
     third_derivative = 2.0
 
     def abs_oracle(self, arrays, case, grad_out):
@@ -158,7 +172,7 @@ def _exponent_error(x, axis):
     return 1 + np.abs(x - x.max(axis=axis, keepdims=True))
 
 
-class Softmax(LayerRecord):
+class Softmax(SmoothRecord):
     def call(self, arrays, case):
         return (arrays["x"],), {"axis": case.axis}
 
@@ -205,21 +219,9 @@ class Linear(LayerRecord):
         return (case.shape[0], case.out_features)
 
     def backward(self, impl, grad_out, cache, case):
-        result = impl.linear_backward(grad_out, cache)
-        if not isinstance(result, tuple) or len(result) != 3:
-            from conformance.ops.base import ContractViolation
-            raise ContractViolation("linear_backward must return (grad_x, grad_weight, "
-                                    f"grad_bias), got {type(result).__name__}")
-        grad_x, grad_weight, grad_bias = result
-        grads = {"x": expect_array("grad_x", grad_x, case.shape, case.dtype),
-                 "weight": expect_array("grad_weight", grad_weight,
-                                        (case.out_features, case.shape[1]), case.dtype)}
-        if case.bias:
-            grads["bias"] = expect_array("grad_bias", grad_bias, (case.out_features,), case.dtype)
-        elif grad_bias is not None:
-            from conformance.ops.base import ContractViolation
-            raise ContractViolation("grad_bias must be None when bias is None")
-        return grads
+        return expect_weighted_grads("linear", impl.linear_backward(grad_out, cache), case.shape,
+                                     (case.out_features, case.shape[1]),
+                                     (case.out_features,) if case.bias else None, case.dtype)
 
     def oracle(self, arrays, case, grad_out=None):
         out, grads = torch_oracle.linear(arrays["x"], arrays["weight"], arrays.get("bias"),
@@ -233,18 +235,6 @@ class Linear(LayerRecord):
     def terms(self, case):
         return {"out": case.shape[1] + case.bias, "x": case.out_features,
                 "weight": case.shape[0], "bias": case.shape[0]}
-
-    def linear(self, case):
-        return True
-
-    def fd_step(self, case):
-        return 1.0
-
-    def fd_truncation(self, case, arrays, name, direction, step):
-        return np.zeros(self.out_shape(case))
-
-    def fd_scale(self, impl, case, arrays, step):
-        return self.widened_forward(impl, case, arrays, step)
 
     def error_inputs(self, claimed):
         x = self._x(claimed)
@@ -275,14 +265,8 @@ class Flatten(LayerRecord):
     def abs_oracle(self, arrays, case, grad_out):
         return np.zeros(self.out_shape(case)), {"x": np.zeros(case.shape)}
 
-    def linear(self, case):
-        return True
-
-    def fd_step(self, case):
-        return 1.0
-
-    def fd_truncation(self, case, arrays, name, direction, step):
-        return np.zeros(self.out_shape(case))
+    def fd_scale(self, impl, case, arrays, step):
+        return np.zeros(self.out_shape(case))   # a copy: x +- 1 and the difference are exact
 
     def example(self, features):
         case = super().example(features)
@@ -312,18 +296,6 @@ class Dropout(LayerRecord):
         out = np.abs(np.asarray(arrays["x"], np.float64)) * keep
         return out, ({} if grad_out is None else {"x": np.abs(grad_out) * keep})
 
-    def linear(self, case):
-        return True
-
-    def fd_step(self, case):
-        return 1.0
-
-    def fd_truncation(self, case, arrays, name, direction, step):
-        return np.zeros(case.shape)
-
-    def fd_scale(self, impl, case, arrays, step):
-        return self.widened_forward(impl, case, arrays, step)
-
     def example(self, features):
         return LayerCase(**{**super().example(features).__dict__, "p": 0.5})
 
@@ -342,7 +314,7 @@ class Dropout(LayerRecord):
         ]
 
 
-class SoftmaxCrossEntropy(LayerRecord):
+class SoftmaxCrossEntropy(SmoothRecord):
     inputs = ("logits",)
 
     def call(self, arrays, case):
