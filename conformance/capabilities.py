@@ -108,7 +108,15 @@ class Capabilities:
     (True, False)
     """
 
-    def __init__(self, claims: Mapping[str, Iterable[str]] | None = None):
+    def __init__(self, claims: Mapping[str, Iterable[str]] | None = None, *,
+                 max_elements: int | None = None):
+        """``max_elements``: the most elements any one array of a case may have for this
+        implementation (inputs and outputs); larger cases are not run, and the certificate says it
+        holds up to that size. None: no limit."""
+        if max_elements is not None and (isinstance(max_elements, bool) or
+                                         not isinstance(max_elements, int) or max_elements < 1):
+            raise ValueError(f"max_elements must be a positive int or None, got {max_elements!r}")
+        self.max_elements = max_elements
         self._claims: dict[str, frozenset[str]] = {}
         for op, features in (claims or {}).items():
             if op not in FEATURES:
@@ -121,9 +129,9 @@ class Capabilities:
             self._claims[op] = features
 
     @classmethod
-    def everything(cls) -> "Capabilities":
+    def everything(cls, *, max_elements: int | None = None) -> "Capabilities":
         """Claims every feature of every op."""
-        return cls({op: features for op, features in FEATURES.items()})
+        return cls({op: features for op, features in FEATURES.items()}, max_elements=max_elements)
 
     @property
     def ops(self) -> tuple[str, ...]:
@@ -147,4 +155,5 @@ class Capabilities:
         return {op: sorted(f) for op, f in self._claims.items() if f}
 
     def __repr__(self) -> str:
-        return f"Capabilities({self.to_dict()!r})"
+        limit = "" if self.max_elements is None else f", max_elements={self.max_elements}"
+        return f"Capabilities({self.to_dict()!r}{limit})"

@@ -15,10 +15,10 @@ import zlib
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
-from hypothesis import example, given, seed as hypothesis_seed, settings
+from hypothesis import example, given, reject, seed as hypothesis_seed, settings
 from hypothesis.errors import UnsatisfiedAssumption
 
-from conformance import profiles
+from conformance import profiles, sizes
 from conformance.cases import case_to_json
 from conformance.ops import OPS
 from conformance.suite import CheckSpec, find_check
@@ -68,6 +68,11 @@ class CheckResult:
     first_failure_seconds: float | None = None   # seconds until the first failure
     features: list[str] = field(default_factory=list)
     edge_cases: dict[str, int] = field(default_factory=dict)
+    # {tier: {"cases": n, "worst_ratio": r}}: passed cases per size tier (see conformance.sizes)
+    tiers: dict[str, dict] = field(default_factory=dict)
+    largest_elements: int = 0        # elements of the largest array of any case run
+    longest_reduction: int = 0       # most products summed into one element, over all cases
+    beyond_limit: int = 0            # cases not run: larger than the declared max_elements
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -156,15 +161,19 @@ def _run_property(impl, impl_spec, op, spec: CheckSpec, allowed, profile, seed,
     features: set[str] = set()
     edges: Counter = Counter()
     state = {"failing": None, "examples": 0, "invalid": 0, "worst": 0.0}
+    limit = getattr(impl.capabilities, "max_elements", None)
     start = time.perf_counter()
 
     @settings(profiles.get(profile))
     @given(op.strategy(allowed, spec.required, spec.tiny, spec.special))
     def property_(case):
+        if not sizes.within(limit, op, case):
+            result.beyond_limit += 1
+            reject()
         state["examples"] += 1
         state["current"] = case
         features.update(op.features_of(case))
-        edges.update(op.edge_cases_of(case))
+        edges.update(op.edge_cases_of(case) | sizes.size_marks(op, case))
         if on_case:
             on_case(case_to_json(case))
         try:
@@ -180,8 +189,11 @@ def _run_property(impl, impl_spec, op, spec: CheckSpec, allowed, profile, seed,
                 result.first_failure_seconds = round(time.perf_counter() - start, 3)
             raise
         state["worst"] = max(state["worst"], ratio)
+        _count_size(result, op, case, ratio)
 
-    for corner in op.corner_cases(allowed, spec.required):
+    explicit = op.corner_cases(allowed, spec.required) + sizes.real_layers(
+        op.name, allowed, spec.required, spec.tiny, spec.special)
+    for corner in reversed(explicit):   # Hypothesis runs the outermost @example first
         property_ = example(corner)(property_)
     if seed is None and profile == "ci":
         seed = _derived_seed(op.name, spec.name)
@@ -215,6 +227,16 @@ def _run_property(impl, impl_spec, op, spec: CheckSpec, allowed, profile, seed,
     # A feature every case of this check relies on (e.g. backward) is exercised by it.
     result.features = sorted(features | spec.required)
     result.edge_cases = dict(sorted(edges.items()))
+
+
+def _count_size(result: CheckResult, op, case, ratio: float) -> None:
+    """Record a passed case in its size tier: how many, the worst error / bound, the largest."""
+    tier = result.tiers.setdefault(sizes.tier_of(op, case), {"cases": 0, "worst_ratio": 0.0})
+    tier["cases"] += 1
+    tier["worst_ratio"] = max(tier["worst_ratio"], ratio)
+    result.largest_elements = max(result.largest_elements, sizes.largest_array(op, case))
+    result.longest_reduction = max(result.longest_reduction,
+                                   max(op.terms(case).values(), default=0))
 
 
 def replay(impl, op_name: str, check_name: str, case) -> tuple[bool, str]:

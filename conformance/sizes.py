@@ -1,0 +1,183 @@
+"""Size tiers of generated cases, and the real layer shapes every run tries first.
+
+Real implementations change code path with size: they chunk the batch, tile rows, switch to a
+vector or GEMM kernel once channels or filters pass 8, 16 or 32, start threads above some number
+of elements, and BLAS picks other kernels for large matrices. So every dimension of every op is
+drawn from one of two tiers:
+
+small   a few units per dimension: every corner (1x1 kernels, windows in the padding, ...) is
+        reached often, every case runs in microseconds, and a failure shrinks to such a case
+        whenever it can.
+large   drawn for about one case in ``LARGE_ONE_IN``: dimensions around the powers of two where
+        code changes path (2^k - 1, 2^k, 2^k + 1), up to 65 channels or filters per group and 65
+        rows or columns, a batch of up to 17, up to 2049 features or classes; each dimension is
+        drawn only from the values that keep the case within ``MAX_ELEMENTS`` elements per array
+        and ``MAX_PRODUCTS`` multiply-adds, so one large case costs milliseconds to a few tenths
+        of a second.
+
+On top of both, ``real_layers`` holds hand-picked shapes of layers people run (CIFAR-style first
+convolutions, ResNet downsampling, MobileNet depthwise, VGG 256->256, ...); every property check
+tries the ones that fit its claims first, as Hypothesis explicit examples.
+
+An implementation that cannot run cases this large in reasonable time (pure-Python loops) declares
+``Capabilities(..., max_elements=N)``: cases with a larger array are skipped, and the report
+states the limit as part of the certificate.
+"""
+from __future__ import annotations
+
+import math
+
+from hypothesis import strategies as st
+
+# Sizes around the powers of two from 8 to 64, plus small ones: where code changes path.
+NEAR_POWERS = (1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65)
+BATCHES = (1, 2, 3, 7, 8, 9, 15, 16, 17)
+# Features of a linear layer and classes of a softmax: on to 2^11 + 1.
+WIDTHS = NEAR_POWERS + (127, 128, 129, 255, 256, 257, 511, 512, 513, 1023, 1024, 1025, 2047,
+                        2048, 2049)
+KERNELS = (1, 2, 3, 5, 7)
+
+LARGE_ONE_IN = 8              # about one generated case in 8 comes from the large tier
+MAX_ELEMENTS = 2**19          # elements of the largest array of a large-tier case
+MAX_PRODUCTS = 2**25          # multiply-adds of one forward of a large-tier case
+
+SMALL, LARGE = "small", "large"
+# A case is reported in the large tier when an array has more elements than this or an output
+# element sums more products: past every small-tier size.
+LARGE_ELEMENTS = 2**12
+LARGE_TERMS = 1024
+
+
+def large_tier(draw, tiny: bool) -> bool:
+    """Whether this case is drawn from the large tier (never for tiny, full-Jacobian checks).
+
+    Shrinking moves towards the small tier: a failure that needs a large case keeps it, others
+    shrink to small ones.
+    """
+    return not tiny and draw(st.integers(0, LARGE_ONE_IN - 1)) == LARGE_ONE_IN - 1
+
+
+def draw_size(draw, candidates, fits=lambda value: True, at_least: int = 1) -> int:
+    """One of ``candidates`` (at least ``at_least``) for which ``fits`` holds; the smallest legal
+    value when none fits. Shrinks towards the smallest candidate."""
+    legal = [v for v in candidates if v >= at_least]
+    fitting = [v for v in legal if fits(v)] or legal[:1] or [at_least]
+    return draw(st.sampled_from(fitting))
+
+
+def elements(shape) -> int:
+    return math.prod(shape)
+
+
+def array_shapes(op, case) -> list[tuple[int, ...]]:
+    """Shapes of the arrays of one case: inputs and output."""
+    shapes = [tuple(op.out_shape(case))]
+    for name in ("x_shape", "weight_shape", "shape"):
+        shape = getattr(case, name, None)
+        if shape is not None:
+            shapes.append(tuple(shape))
+    return shapes
+
+
+def largest_array(op, case) -> int:
+    """Elements of the largest input or output array of a case."""
+    return max(elements(s) for s in array_shapes(op, case))
+
+
+def tier_of(op, case) -> str:
+    """The size tier a case belongs to, by what it is rather than how it was drawn."""
+    longest = max(op.terms(case).values(), default=0)
+    return LARGE if largest_array(op, case) > LARGE_ELEMENTS or longest > LARGE_TERMS else SMALL
+
+
+def size_marks(op, case) -> frozenset[str]:
+    """Edge cases of size: the thresholds real code switches path at, as counted in reports."""
+    biggest = largest_array(op, case)
+    longest = max(op.terms(case).values(), default=0)
+    return frozenset(name for name, hit in (
+        ("array past 2^17 elements", biggest > 2**17),
+        ("reduction past 2000 products", longest > 2000)) if hit)
+
+
+SIZE_EDGE_CASES = ("array past 2^17 elements", "reduction past 2000 products")
+
+
+def within(limit: int | None, op, case) -> bool:
+    """True when every array of the case fits the implementation's declared max_elements."""
+    return limit is None or largest_array(op, case) <= limit
+
+
+# --- real layers ------------------------------------------------------------------------------
+
+# (name, parameters): conv2d as (batch, channels, size, filters, kernel, stride, padding, groups);
+# features each one needs are derived from its parameters.
+REAL_CONV2D = (
+    ("CIFAR first conv 3->16 5x5 pad 2", (8, 3, 32, 16, 5, 1, 2, 1)),
+    ("ResNet downsampling 64->64 3x3 stride 2", (8, 64, 16, 64, 3, 2, 1, 1)),
+    ("MobileNet depthwise 32 channels 3x3", (8, 32, 32, 32, 3, 1, 1, 32)),
+    ("VGG 256->256 3x3 (2304 products)", (2, 256, 8, 256, 3, 1, 1, 1)),
+    ("pointwise 1x1 64->128", (4, 64, 16, 128, 1, 1, 0, 1)),
+)
+# pool2d as (batch, channels, size, mode, kernel, stride, padding)
+REAL_POOL2D = (
+    ("2x2/2 max pool on 64x64x32x32", (64, 64, 32, "max", 2, 2, 0)),
+    ("3x3/2 avg pool pad 1 on 16x64x32x32", (16, 64, 32, "avg", 3, 2, 1)),
+    ("3x3/2 min pool on 8x32x33x33", (8, 32, 33, "min", 3, 2, 0)),
+)
+# dense ops: op -> (name, shape, extra LayerCase fields)
+REAL_LAYERS = {
+    "linear": (("classifier 1280->100", (32, 1280), {"out_features": 100}),
+               ("hidden 4096->1024", (8, 4096), {"out_features": 1024})),
+    "softmax": (("1000 classes", (64, 1000), {"axis": -1}),),
+    "softmax_cross_entropy": (("1000 classes", (64, 1000), {}),),
+    "relu": (("activation 32x64x16x16", (32, 64, 16, 16), {}),),
+    "sigmoid": (("activation 32x64x16x16", (32, 64, 16, 16), {}),),
+    "tanh": (("activation 32x64x16x16", (32, 64, 16, 16), {}),),
+    "flatten": (("feature map 64x64x8x8", (64, 64, 8, 8), {}),),
+    "dropout": (("hidden 64x4096, p=0.5", (64, 4096), {"p": 0.5}),),
+}
+
+
+def _dtype(allowed):
+    return "float32" if "float32" in allowed else "float64"
+
+
+def _layout(required):
+    # Negative strides: non-contiguous without the extra memory of the "strided" layout.
+    return "reversed" if "noncontiguous" in required else "contiguous"
+
+
+def real_layers(op_name: str, allowed: frozenset, required: frozenset = frozenset(),
+                tiny: bool = False, special: str | None = None) -> list:
+    """Cases of real layer shapes that use only ``allowed`` features and all ``required`` ones
+    (none for tiny checks and convention checks, whose data is special)."""
+    from conformance.cases import Conv2dCase, LayerCase, Pool2dCase
+    if tiny or special or not allowed & {"float32", "float64"}:
+        return []
+    cases = []
+    if op_name == "conv2d":
+        for _, (batch, channels, size, filters, kernel, stride, padding, groups) in REAL_CONV2D:
+            bias = "bias" in allowed
+            needs = {name for name, used in (("stride", stride > 1), ("padding", padding > 0),
+                                             ("groups", groups > 1), ("bias", bias)) if used}
+            if needs <= allowed and required - {"backward", "noncontiguous"} <= needs:
+                cases.append(Conv2dCase(batch, channels, size, size, filters, (kernel, kernel),
+                                        (stride, stride), (padding, padding), (1, 1), groups,
+                                        bias, _dtype(allowed), _layout(required), 0, 0))
+    elif op_name == "pool2d":
+        for _, (batch, channels, size, mode, kernel, stride, padding) in REAL_POOL2D:
+            needs = {mode} | {name for name, used in (("stride", stride > 1),
+                                                      ("padding", padding > 0)) if used}
+            if needs <= allowed and required - {"backward", "noncontiguous"} <= needs:
+                cases.append(Pool2dCase(batch, channels, size, size, mode, (kernel, kernel),
+                                        (stride, stride), (padding, padding), _dtype(allowed),
+                                        _layout(required), False, 0, 0))
+    else:
+        for _, shape, extra in REAL_LAYERS.get(op_name, ()):
+            if op_name == "linear":
+                extra = dict(extra, bias="bias" in allowed)
+            needs = {"bias"} if extra.get("bias") else set()
+            if required - {"backward", "noncontiguous"} <= needs:
+                cases.append(LayerCase(op=op_name, shape=shape, dtype=_dtype(allowed),
+                                       layout=_layout(required), magnitude=0, seed=0, **extra))
+    return cases
