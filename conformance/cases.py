@@ -151,6 +151,10 @@ class NetworkCase:
     layout: str = "contiguous"
 
     @property
+    def x_shape(self):
+        return (self.batch, self.channels, self.size, self.size)
+
+    @property
     def pooled(self) -> int:
         conv = self.size + 2 * (self.kernel // 2) - self.kernel + 1
         return conv // 2

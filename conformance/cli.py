@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from impls import BUILTIN
 def _certify(args) -> int:
     from conformance import gate
     from conformance import report as reports
+    from conformance.code_coverage import summarize
     from conformance.registry import resolve
     from conformance.worker import run_isolated
     specs = args.impl or list(BUILTIN)
@@ -21,18 +24,23 @@ def _certify(args) -> int:
         start = time.perf_counter()
         print(f"== certifying {spec} (profile {args.profile})", flush=True)
         try:
-            capabilities = reports.claims_of(resolve(spec).capabilities)
+            declared = resolve(spec).capabilities
+            capabilities = reports.claims_of(declared)
             print(reports.TEXT_HEADER, flush=True)
-            results = run_isolated(spec, args.profile, args.seed,
-                                   on_result=lambda r: print(reports.result_line(r), flush=True),
-                                   example_timeout=args.example_timeout,
-                                   check_timeout=args.check_timeout)
+            with tempfile.TemporaryDirectory() as coverage_folder:
+                results = run_isolated(
+                    spec, args.profile, args.seed,
+                    on_result=lambda r: print(reports.result_line(r), flush=True),
+                    example_timeout=args.example_timeout, check_timeout=args.check_timeout,
+                    coverage_folder=coverage_folder if args.code_coverage else None)
+                code = summarize(coverage_folder, os.getcwd()) if args.code_coverage else None
         except (RuntimeError, ValueError, TypeError) as exc:
             print(f"{spec}: cannot certify: {exc}\n", flush=True)
             ok = False
             continue
         report = reports.ImplReport(spec, results[0].impl, args.profile, capabilities, results,
-                                    round(time.perf_counter() - start, 1))
+                                    round(time.perf_counter() - start, 1), code,
+                                    args.min_coverage, declared.max_elements)
         print(reports.render_summary(report), flush=True)
         paths = reports.write_reports(report, Path(args.reports))
         print(f"reports: {', '.join(str(p) for p in paths)}\n", flush=True)
@@ -116,6 +124,11 @@ def main(argv=None) -> int:
                          help="seconds one generated case may run (default 20)")
     certify.add_argument("--check-timeout", type=float, default=600.0,
                          help="seconds one check may run in all (default 600)")
+    certify.add_argument("--no-code-coverage", dest="code_coverage", action="store_false",
+                         help="do not measure which of the implementation's code the checks ran")
+    certify.add_argument("--min-coverage", type=float, metavar="PERCENT", default=None,
+                         help="fail certification when less of the implementation's lines and "
+                         "branches than this were executed")
     certify.add_argument("--gate", metavar="RECORD", help="also fail when a feature certified in "
                          "RECORD (e.g. certified.json) is no longer claimed or certified")
     certify.add_argument("--record", metavar="RECORD", help="write what this run certified into "

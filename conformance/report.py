@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
 
+from conformance import evidence
 from conformance.ops import OPS
 from conformance.runner import FAILED, NOT_CLAIMED, PASSED, CheckResult
 
@@ -45,6 +46,9 @@ class ImplReport:
     capabilities: dict[str, list[str]]
     results: list[CheckResult]
     seconds: float = 0.0
+    code_coverage: dict | None = None      # conformance.code_coverage.summarize
+    min_coverage: float | None = None      # percent required of code_coverage, or None
+    max_elements: int | None = None        # the implementation's declared size limit
     ops: list[OpVerdict] = field(init=False)
 
     def __post_init__(self):
@@ -62,16 +66,25 @@ class ImplReport:
                          [r.check for r in rows if r.status == FAILED])
 
     @property
+    def coverage_met(self) -> bool:
+        """The implementation's code coverage reaches min_coverage (when one is required)."""
+        if self.min_coverage is None:
+            return True
+        return self.code_coverage is not None and self.code_coverage["percent"] >= self.min_coverage
+
+    @property
     def certified(self) -> bool:
-        """Every claimed op certified, and at least one op claimed."""
+        """Every claimed op certified, at least one op claimed, and enough code coverage."""
         claimed = [v for v in self.ops if v.claimed]
-        return bool(claimed) and all(v.certified for v in claimed)
+        return bool(claimed) and all(v.certified for v in claimed) and self.coverage_met
 
     def to_dict(self) -> dict:
         return {
             "schema_version": SCHEMA_VERSION, "implementation": self.name, "spec": self.spec,
             "profile": self.profile, "certified": self.certified, "seconds": self.seconds,
-            "capabilities": self.capabilities,
+            "capabilities": self.capabilities, "max_elements": self.max_elements,
+            "sizes": evidence.size_rows(self), "code_coverage": self.code_coverage,
+            "min_coverage": self.min_coverage,
             "ops": {v.op: {"claimed": v.claimed, "certified": v.certified,
                            "exercised": v.exercised, "not_covered": v.not_covered,
                            "edge_cases": v.edge_cases, "failed_checks": v.failed_checks}
@@ -106,6 +119,8 @@ def verdict_line(report: ImplReport) -> str:
             why = [f"failed {', '.join(v.failed_checks)}"] if v.failed_checks else []
             why += [f"not covered: {', '.join(v.not_covered)}"] if v.not_covered else []
             parts.append(f"{v.op} NOT certified ({'; '.join(why)})")
+    if not report.coverage_met:
+        parts.append(f"implementation code coverage below {report.min_coverage:g}%")
     status = "CERTIFIED" if report.certified else "NOT CERTIFIED"
     return f"{report.name}: {status}: " + "; ".join(parts)
 
@@ -135,6 +150,10 @@ def render_summary(report: ImplReport) -> str:
                          f"exercised" + (f"; NOT COVERED: {', '.join(v.not_covered)}"
                                          if v.not_covered else "")
                          + (f"; edge cases never hit: {', '.join(missed)}" if missed else ""))
+    lines += evidence.size_lines_text(report)
+    coverage = evidence.coverage_summary(report)
+    if coverage:
+        lines.append(coverage)
     failures = [r for r in report.results if r.status == FAILED]
     if failures:
         lines.append("")
@@ -161,6 +180,8 @@ def render_markdown(report: ImplReport) -> str:
                      f"{', '.join(v.not_covered) or 'none'}")
         lines.append("  - edge cases hit: " + ", ".join(f"{k} ({n})" for k, n in
                                                        v.edge_cases.items()))
+    lines += evidence.size_lines_markdown(report)
+    lines += evidence.coverage_lines_markdown(report)
     failures = [r for r in report.results if r.status == FAILED]
     if failures:
         lines += ["", "## Failures", ""]

@@ -22,26 +22,41 @@ EXAMPLE_TIMEOUT = 20.0   # seconds one generated case may take (a hang, not a sl
 CHECK_TIMEOUT = 600.0    # seconds one whole check may take, whatever happens inside
 
 def _worker(conn, spec: str, profile: str, seed, start: int, example_timeout: float,
-            output_path: str) -> None:
+            output_path: str, coverage_folder: str | None = None) -> None:
     # The implementation's prints go to a file, never into the parent's terminal or the pipe.
     with open(output_path, "ab") as sink:
         os.dup2(sink.fileno(), 1)
         os.dup2(sink.fileno(), 2)
     from conformance import runner
-    from conformance.registry import resolve
+    from conformance.code_coverage import Measurement
+    from conformance.registry import import_path, resolve
+    measurement = None
+    if coverage_folder:
+        measurement = Measurement(import_path(spec).partition(":")[0], coverage_folder)
+    _measure(measurement, "start")
     impl = resolve(spec)
+    _measure(measurement, "stop")
     warm_up = getattr(impl, "warm_up", None)
     if callable(warm_up):
-        warm_up()
+        warm_up()   # not measured: it may run every path on purpose
+    _measure(measurement, "record_compiled")
     tasks = all_tasks()
     conn.send(("tasks", tasks))
     for index in range(start, len(tasks)):
         conn.send(("start", index))
         op, check = tasks[index]
+        _measure(measurement, "start")
         result = runner.run_check(impl, spec, op, check, profile, seed,
                                   example_timeout, on_case=lambda case: conn.send(("case", case)))
+        _measure(measurement, "stop")
+        _measure(measurement, "save")
         conn.send(("result", index, result.to_dict()))
     conn.send(("done",))
+
+
+def _measure(measurement, action: str) -> None:
+    if measurement is not None:
+        getattr(measurement, action)()
 
 
 def _tail(path: str, size: int = 2000) -> str:
@@ -58,8 +73,12 @@ def _exit_reason(code) -> str:
 
 def run_isolated(spec: str, profile: str = "ci", seed=None, on_result=None,
                  example_timeout: float = EXAMPLE_TIMEOUT,
-                 check_timeout: float = CHECK_TIMEOUT) -> list[CheckResult]:
-    """Run every check of ``spec`` in worker processes; return the results in plan order."""
+                 check_timeout: float = CHECK_TIMEOUT,
+                 coverage_folder: str | None = None) -> list[CheckResult]:
+    """Run every check of ``spec`` in worker processes; return the results in plan order.
+
+    With ``coverage_folder``, each worker measures the implementation's code with coverage.py
+    and writes its data there (see conformance.code_coverage)."""
     context = multiprocessing.get_context("spawn")
     results: dict[int, CheckResult] = {}
     tasks: list[tuple[str, str]] | None = None
@@ -70,7 +89,7 @@ def run_isolated(spec: str, profile: str = "ci", seed=None, on_result=None,
         while tasks is None or start < len(tasks):
             parent, child = context.Pipe()
             process = context.Process(target=_worker, daemon=True, args=(
-                child, spec, profile, seed, start, example_timeout, output))
+                child, spec, profile, seed, start, example_timeout, output, coverage_folder))
             process.start()
             child.close()
             current, case, began = None, None, time.monotonic()
