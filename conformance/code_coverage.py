@@ -10,10 +10,11 @@ harness's own packages and the Python installation. Measurement starts before th
 definitions count as executed) and pauses during ``warm_up()``, which may call every code path
 on purpose and is no evidence that checks reached them.
 
-Functions compiled by Numba run as machine code that coverage.py cannot see. Their bodies are
-listed as "compiled" and left out of the percentage; which of them ran, and whether the threaded
-or the serial compilation did, shows in the Python lines that call them (measured like all others).
-Each worker process writes its own data file; ``summarize`` combines them.
+Two kinds of code are listed apart and left out of the percentage ("not measured"): bodies of
+functions compiled by Numba, which run as machine code that coverage.py cannot see (which of them
+ran, and whether the threaded or the serial compilation did, shows in the Python lines that call
+them, measured like all others), and functions whose name contains "warm_up", which only the
+warm-up runs. Each worker process writes its own data file; ``summarize`` combines them.
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from pathlib import Path
 
 import coverage
 
-COMPILED_FILE = "compiled.json"   # per data folder: line ranges of compiled function bodies
+UNMEASURED_FILE = "unmeasured.json"   # per data folder: line ranges of compiled and warm-up code
 
 
 def _harness_folders() -> list[str]:
@@ -76,20 +77,21 @@ class Measurement:
         if self.coverage is not None:
             self.coverage.save()
 
-    def record_compiled(self) -> None:
-        """Write the line ranges of Numba-compiled functions found in the measured modules."""
+    def record_unmeasured(self) -> None:
+        """Write the line ranges of compiled and warm-up functions in the measured modules."""
         if self.folder is None:
             return
-        ranges = sorted(set(_compiled_ranges(self.folder)))
+        ranges = sorted(set(_unmeasured_ranges(self.folder)))
         if ranges:
-            path = os.path.join(self.data_folder, COMPILED_FILE)
+            path = os.path.join(self.data_folder, UNMEASURED_FILE)
             with open(path + f".{os.getpid()}", "w") as f:
                 json.dump(ranges, f)
 
 
-def _compiled_ranges(folder: str):
-    """(file, first line, last line) of every Numba-compiled function defined under ``folder``:
-    module globals and functions' closures (decorators that wrap compiled functions)."""
+def _unmeasured_ranges(folder: str):
+    """(file, first line, last line) of every Numba-compiled function and every function named
+    *warm_up* defined under ``folder``: module globals and functions' closures (decorators that
+    wrap compiled functions)."""
     for module in list(sys.modules.values()):
         path = getattr(module, "__file__", None) or ""
         if not path.startswith(folder):
@@ -97,14 +99,16 @@ def _compiled_ranges(folder: str):
         for value in list(vars(module).values()):
             cells = getattr(value, "__closure__", None) or ()
             for candidate in (value, *(c.cell_contents for c in cells if _filled(c))):
-                py_func = getattr(candidate, "py_func", None)
-                if py_func is None or type(candidate).__module__.split(".")[0] != "numba":
+                compiled = type(candidate).__module__.split(".")[0] == "numba"
+                function = getattr(candidate, "py_func", None) if compiled else candidate
+                if not inspect.isfunction(function) or not (
+                        compiled or "warm_up" in function.__name__):
                     continue
                 try:
-                    lines, first = inspect.getsourcelines(py_func)
+                    lines, first = inspect.getsourcelines(function)
                 except (OSError, TypeError):
                     continue
-                yield (str(Path(inspect.getsourcefile(py_func)).resolve()), first,
+                yield (str(Path(inspect.getsourcefile(function)).resolve()), first,
                        first + len(lines) - 1)
 
 
@@ -116,9 +120,9 @@ def _filled(cell) -> bool:
     return True
 
 
-def _compiled(data_folder: str) -> dict[str, list[tuple[int, int]]]:
+def _unmeasured(data_folder: str) -> dict[str, list[tuple[int, int]]]:
     found: dict[str, set] = {}
-    for path in Path(data_folder).glob(COMPILED_FILE + ".*"):
+    for path in Path(data_folder).glob(UNMEASURED_FILE + ".*"):
         for file, first, last in json.loads(path.read_text()):
             found.setdefault(file, set()).add((first, last))
     return {file: sorted(r) for file, r in found.items()}
@@ -138,9 +142,9 @@ def _ranges(lines: list[int]) -> str:
 def summarize(data_folder: str, relative_to: str | None = None) -> dict | None:
     """Combine the data of every worker of one implementation into the report's section:
 
-    {"percent": lines and branches executed (compiled bodies left out), "statements",
-     "branches", "files": {path: {"percent", "missing_lines", "missing_branches",
-     "compiled_lines"}}}; None when nothing was measured.
+    {"percent": lines and branches executed (unmeasured code left out), "measured",
+     "files": {path: {"percent", "missing_lines", "missing_branches", "unmeasured_lines"}}};
+    None when nothing was measured.
     """
     if not list(Path(data_folder).glob(".coverage*")):
         return None
@@ -155,18 +159,17 @@ def summarize(data_folder: str, relative_to: str | None = None) -> dict | None:
         except coverage.exceptions.NoDataError:
             return None
         data = json.loads(Path(out).read_text())
-    compiled = _compiled(data_folder)
+    unmeasured = _unmeasured(data_folder)
     files, executed, total = {}, 0, 0
     for path, info in sorted(data["files"].items()):
-        spans = compiled.get(str(Path(path).resolve()), [])
+        spans = unmeasured.get(str(Path(path).resolve()), [])
 
-        def is_compiled(line):
-            return any(first <= line <= last for first, last in spans)
-        missing = [n for n in info["missing_lines"] if not is_compiled(n)]
-        run = [n for n in info["executed_lines"] if not is_compiled(n)]
-        missing_branches = [b for b in info.get("missing_branches", [])
-                            if not is_compiled(b[0])]
-        branches = [b for b in info.get("executed_branches", []) if not is_compiled(b[0])]
+        def measured_line(line):
+            return not any(first <= line <= last for first, last in spans)
+        missing = [n for n in info["missing_lines"] if measured_line(n)]
+        run = [n for n in info["executed_lines"] if measured_line(n)]
+        missing_branches = [b for b in info.get("missing_branches", []) if measured_line(b[0])]
+        branches = [b for b in info.get("executed_branches", []) if measured_line(b[0])]
         measured = len(missing) + len(run) + len(missing_branches) + len(branches)
         hit = len(run) + len(branches)
         executed += hit
@@ -176,7 +179,7 @@ def summarize(data_folder: str, relative_to: str | None = None) -> dict | None:
             "percent": round(100.0 * hit / measured, 1) if measured else 100.0,
             "missing_lines": _ranges(missing),
             "missing_branches": [f"{a}->{b if b > 0 else 'exit'}" for a, b in missing_branches],
-            "compiled_lines": ", ".join(f"{a}-{b}" for a, b in spans),
+            "unmeasured_lines": ", ".join(f"{a}-{b}" for a, b in spans),
         }
     return {"percent": round(100.0 * executed / total, 1) if total else 100.0,
             "measured": total, "files": files}

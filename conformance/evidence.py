@@ -92,11 +92,11 @@ def coverage_lines_markdown(report) -> list[str]:
         return []
     lines = ["", "## Code not exercised", "",
              f"{data['percent']}% of the implementation's lines and branches were executed by "
-             "the checks (coverage.py; warm-up excluded; bodies compiled by Numba are invisible "
-             "to it and left out: their callers show which ran).", "",
-             "| file | executed | lines not executed | branches not taken | compiled |",
+             "the checks (coverage.py). Not measured: bodies compiled by Numba (invisible to "
+             "coverage.py; the lines that call them show which ran) and warm-up functions.", "",
+             "| file | executed | lines not executed | branches not taken | not measured |",
              "|---|---:|---|---|---|"]
     for name, f in data["files"].items():
         lines.append(f"| {name} | {f['percent']}% | {f['missing_lines'] or '-'} | "
-                     f"{', '.join(f['missing_branches']) or '-'} | {f['compiled_lines'] or '-'} |")
+                     f"{', '.join(f['missing_branches']) or '-'} | {f['unmeasured_lines'] or '-'} |")
     return lines

@@ -39,7 +39,7 @@ def _worker(conn, spec: str, profile: str, seed, start: int, example_timeout: fl
     warm_up = getattr(impl, "warm_up", None)
     if callable(warm_up):
         warm_up()   # not measured: it may run every path on purpose
-    _measure(measurement, "record_compiled")
+    _measure(measurement, "record_unmeasured")
     tasks = all_tasks()
     conn.send(("tasks", tasks))
     for index in range(start, len(tasks)):

@@ -79,8 +79,11 @@ def _kernel(fastmath=False):
         serial = njit(cache=True, fastmath=fastmath)(serial_function)
 
         def dispatch(*args):
+            # One line per compilation, so line coverage shows which of them ran.
             size = sum(a.size for a in args if isinstance(a, np.ndarray))
-            return (parallel if size >= _PARALLEL_MIN else serial)(*args)
+            if size >= _PARALLEL_MIN:
+                return parallel(*args)
+            return serial(*args)
         dispatch.__name__, dispatch.__doc__ = function.__name__, function.__doc__
         return dispatch
     return compile_both
