@@ -206,7 +206,9 @@ def _run_property(impl, impl_spec, op, spec: CheckSpec, allowed, profile, seed,
         result.status = FAILED
         result.first_failure_example = state["examples"]
         result.first_failure_seconds = round(time.perf_counter() - start, 3)
-        result.message = f"one example ran longer than {example_timeout:g} s (time-out)"
+        result.message = (f"one example ran longer than {example_timeout:g} s (time-out); an "
+                          "implementation too slow for large cases can declare "
+                          "Capabilities(..., max_elements=N)")
         result.case = case_to_json(state["current"])
         result.replay = replay_command(impl_spec, op.name, spec.name, state["current"])
     except Exception as exc:  # noqa: BLE001 - Hypothesis re-raises the shrunk failure

@@ -23,7 +23,8 @@ def test_certifies_an_implementation_outside_the_repo_by_import_path(tmp_path):
         class MyLayers:
             name = "my_layers"
             capabilities = Capabilities({op: naive.capabilities.claimed(op)
-                                         for op in ("conv2d", "pool2d")})
+                                         for op in ("conv2d", "pool2d")},
+                                        max_elements=naive.capabilities.max_elements)
             conv2d_forward = staticmethod(naive.conv2d_forward)
             conv2d_backward = staticmethod(naive.conv2d_backward)
             pool2d_forward = staticmethod(naive.pool2d_forward)
