@@ -9,6 +9,12 @@ from pathlib import Path
 from impls import BUILTIN
 
 
+def _show(rows) -> None:
+    from conformance import report as reports
+    for line in reports.text_lines(rows):
+        print(line, flush=True)
+
+
 def _certify(args) -> int:
     from conformance import gate
     from conformance import report as reports
@@ -23,10 +29,12 @@ def _certify(args) -> int:
         try:
             capabilities = reports.claims_of(resolve(spec).capabilities)
             print(reports.TEXT_HEADER, flush=True)
+            table = reports.Table(capabilities)
             results = run_isolated(spec, args.profile, args.seed,
-                                   on_result=lambda r: print(reports.result_line(r), flush=True),
+                                   on_result=lambda r: _show(table.add(r)),
                                    example_timeout=args.example_timeout,
                                    check_timeout=args.check_timeout)
+            _show(table.finish())
         except (RuntimeError, ValueError, TypeError) as exc:
             print(f"{spec}: cannot certify: {exc}\n", flush=True)
             ok = False

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import json
 import math
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
 
+from conformance.cases import case_from_json
+from conformance.error_map import LEGEND, render_from_dict
 from conformance.ops import OPS
-from conformance.runner import FAILED, NOT_CLAIMED, PASSED, CheckResult
+from conformance.runner import FAILED, NOT_CLAIMED, PASSED, CheckResult, replay_command
 
 SCHEMA_VERSION = 1
 
@@ -118,15 +121,113 @@ def result_line(r: CheckResult) -> str:
 TEXT_HEADER = f"  {'op':<21} {'check':<18} {'status':<11} {'cases':>5} {'worst/bound':>11} {'time':>8}"
 
 
+@dataclass
+class Collapsed:
+    """Checks that did not run because nothing they need is claimed, in one row: ``names`` are
+    the checks of ``op``, or, with op None, ops claimed not at all (every check)."""
+    op: str | None
+    names: list[str]
+
+
+class Table:
+    """The per-check table, fed one result at a time in plan order (so it can be printed while a
+    certification runs). A claimed op's rows come as they arrive, its "not claimed" checks
+    collapse into one row after its last result; ops not claimed at all collapse into one row at
+    the end (unless one of their checks failed: then their rows are shown)."""
+
+    def __init__(self, claimed_ops):
+        self.claimed_ops = set(claimed_ops)
+        self.op: str | None = None
+        self.rows: list[CheckResult] = []
+        self.unclaimed_ops: list[str] = []
+
+    def add(self, r: CheckResult) -> list:
+        """Rows (CheckResult or Collapsed) ready to show after this result."""
+        shown = self._close() if r.op != self.op else []
+        self.op = r.op
+        self.rows.append(r)
+        if r.op in self.claimed_ops and r.status != NOT_CLAIMED:
+            shown.append(r)
+        return shown
+
+    def finish(self) -> list:
+        shown = self._close()
+        self.op = None
+        if self.unclaimed_ops:
+            shown.append(Collapsed(None, self.unclaimed_ops))
+            self.unclaimed_ops = []
+        return shown
+
+    def _close(self) -> list:
+        rows, self.rows = self.rows, []
+        if not rows:
+            return []
+        skipped = [r.check for r in rows if r.status == NOT_CLAIMED]
+        if self.op in self.claimed_ops:
+            return [Collapsed(self.op, skipped)] if skipped else []
+        if not any(r.status == FAILED for r in rows):
+            self.unclaimed_ops.append(self.op)
+            return []
+        return [r for r in rows if r.status != NOT_CLAIMED] + (
+            [Collapsed(self.op, skipped)] if skipped else [])
+
+
+def table_rows(report: ImplReport) -> list:
+    """The report's rows as Table gives them: CheckResult or Collapsed."""
+    table = Table(report.capabilities)
+    return [row for r in report.results for row in table.add(r)] + table.finish()
+
+
+def text_lines(rows: list) -> list[str]:
+    lines = []
+    for row in rows:
+        if isinstance(row, CheckResult):
+            lines.append(result_line(row))
+        elif row.op is None:
+            lines += textwrap.wrap("not claimed (every check): " + ", ".join(row.names), 96,
+                                   initial_indent="  ", subsequent_indent="    ")
+        else:
+            lines += textwrap.wrap(f"{row.op:<21} not claimed: " + ", ".join(row.names), 96,
+                                   initial_indent="  ", subsequent_indent=" " * 24)
+    return lines
+
+
+def grown_replay(report: ImplReport, r: CheckResult) -> str | None:
+    """The replay command of the failing case grown to show its pattern, if there is one."""
+    if not r.grown_error_map:
+        return None
+    return replay_command(report.spec, r.op, r.check,
+                          case_from_json(r.op, r.grown_error_map["case"]))
+
+
+def grown_size(r: CheckResult) -> str:
+    case = json.loads(r.grown_error_map["case"])
+    return f"{case['height']}x{case['width']}"
+
+
+def map_lines(report: ImplReport, r: CheckResult) -> list[str]:
+    """The failing case's error map and, where there is one, the grown case's."""
+    lines = render_from_dict(r.error_map)
+    if r.grown_error_map:
+        grown = render_from_dict(r.grown_error_map)
+        lines += [f"grown to {grown_size(r)} input, {grown[0]}"] + grown[1:]
+        lines.append(f"replay grown: {grown_replay(report, r)}")
+    return lines
+
+
+def failure_text(report: ImplReport, r: CheckResult) -> str:
+    """A failure for a terminal: message, case, replay command and error maps."""
+    return "\n".join([r.describe_failure()] + [f"  {line}" for line in map_lines(report, r)])
+
+
 def render_text(report: ImplReport) -> str:
     lines = [f"{report.name} ({report.spec}), profile {report.profile}, {report.seconds:.1f} s",
-             TEXT_HEADER]
-    lines += [result_line(r) for r in report.results]
+             TEXT_HEADER] + text_lines(table_rows(report))
     return "\n".join(lines) + "\n" + render_summary(report)
 
 
 def render_summary(report: ImplReport) -> str:
-    """Coverage, failures with their replay commands, and the verdict."""
+    """Coverage, failures with their replay commands and error maps, and the verdict."""
     lines = []
     for v in report.ops:
         if v.claimed:
@@ -138,9 +239,20 @@ def render_summary(report: ImplReport) -> str:
     failures = [r for r in report.results if r.status == FAILED]
     if failures:
         lines.append("")
-        lines += [r.describe_failure() for r in failures]
+        if any(r.error_map for r in failures):
+            lines.append(f"error maps: {LEGEND}")
+        lines += [failure_text(report, r) for r in failures]
     lines.append(verdict_line(report))
     return "\n".join(lines)
+
+
+def _markdown_row(row) -> str:
+    if isinstance(row, CheckResult):
+        return (f"| {row.op} | {row.check} | {row.status} | {row.examples} | {_ratio(row)} | "
+                f"{row.seconds:.2f} |")
+    if row.op is None:
+        return f"| {', '.join(row.names)} | every check | not claimed | | | |"
+    return f"| {row.op} | {', '.join(row.names)} | not claimed | | | |"
 
 
 def render_markdown(report: ImplReport) -> str:
@@ -150,26 +262,31 @@ def render_markdown(report: ImplReport) -> str:
              f"- time: {report.seconds:.1f} s", "",
              "| op | check | status | cases | worst error / bound | time (s) |",
              "|---|---|---|---:|---:|---:|"]
-    lines += [f"| {r.op} | {r.check} | {r.status} | {r.examples} | {_ratio(r)} | {r.seconds:.2f} |"
-              for r in report.results]
+    lines += [_markdown_row(row) for row in table_rows(report)]
     lines += ["", "## Coverage", ""]
     for v in report.ops:
         if not v.claimed:
-            lines.append(f"- {v.op}: not claimed")
             continue
         lines.append(f"- {v.op}: claimed {', '.join(v.claimed)}; not covered: "
                      f"{', '.join(v.not_covered) or 'none'}")
         lines.append("  - edge cases hit: " + ", ".join(f"{k} ({n})" for k, n in
                                                        v.edge_cases.items()))
+    unclaimed = [v.op for v in report.ops if not v.claimed]
+    if unclaimed:
+        lines.append(f"- not claimed: {', '.join(unclaimed)}")
     failures = [r for r in report.results if r.status == FAILED]
     if failures:
         lines += ["", "## Failures", ""]
+        if any(r.error_map for r in failures):
+            lines += [f"Error maps: {LEGEND}.", ""]
         for r in failures:
             lines += [f"### {r.op}.{r.check}", "", r.message, ""]
             if r.case:
                 lines += [f"- case: `{r.case}`"]
             if r.replay:
                 lines += [f"- replay: `{r.replay}`"]
+            if r.error_map:
+                lines += ["", "```text", *map_lines(report, r), "```"]
             lines.append("")
     lines += ["", verdict_line(report), ""]
     return "\n".join(lines)
@@ -186,7 +303,7 @@ def render_junit(report: ImplReport) -> str:
                                       name=r.check, time=f"{r.seconds:.3f}")
         if r.status == FAILED:
             failure = ElementTree.SubElement(case, "failure", message=r.message[:500])
-            failure.text = r.describe_failure()
+            failure.text = failure_text(report, r)
         elif r.status == NOT_CLAIMED:
             ElementTree.SubElement(case, "skipped", message="not claimed")
     return ElementTree.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"

@@ -20,6 +20,7 @@ from hypothesis.errors import UnsatisfiedAssumption
 
 from conformance import profiles
 from conformance.cases import case_to_json
+from conformance.illustrate import grown_error_map
 from conformance.ops import OPS
 from conformance.suite import CheckSpec, find_check
 
@@ -63,6 +64,8 @@ class CheckResult:
     message: str = ""
     case: str | None = None          # the shrunk failing case, as JSON
     mismatch: dict | None = None     # the worst element of the failing case
+    error_map: dict | None = None    # its elements over bound (conformance.error_map.ErrorMap)
+    grown_error_map: dict | None = None  # the same on the case grown (conformance.illustrate)
     replay: str | None = None
     first_failure_example: int | None = None     # examples generated until the first failure
     first_failure_seconds: float | None = None   # seconds until the first failure
@@ -205,9 +208,19 @@ def _run_property(impl, impl_spec, op, spec: CheckSpec, allowed, profile, seed,
         if mismatch is not None:
             result.mismatch = asdict(mismatch)
             result.worst_ratio = mismatch.ratio
+        error_map = getattr(failure, "error_map", None)
+        if error_map is not None:
+            result.error_map = error_map.to_dict()
         if case is not None:
             result.case = case_to_json(case)
             result.replay = replay_command(impl_spec, op.name, spec.name, case)
+        if case is not None and error_map is not None:
+            try:
+                with _time_limit(example_timeout):
+                    result.grown_error_map = grown_error_map(spec, impl, op, case,
+                                                             error_map.shape)
+            except ExampleTimeout:
+                pass
     result.examples = state["examples"] - state["invalid"]
     result.invalid = state["invalid"]
     if result.status == PASSED:
