@@ -16,7 +16,7 @@ def _show(rows) -> None:
 
 
 def _certify(args) -> int:
-    from conformance import gate
+    from conformance import gate, html_report
     from conformance import report as reports
     from conformance.registry import resolve
     from conformance.worker import run_isolated
@@ -50,6 +50,7 @@ def _certify(args) -> int:
         summary = Path(args.reports) / "summary.md"
         summary.write_text(reports.render_summary_matrix(done))
         print(f"summary: {summary}")
+        print(f"html: {html_report.write_html(done, Path(args.reports))}")
     if args.gate:
         problems = gate.regressions(gate.load(Path(args.gate)), done)
         for line in problems:

@@ -90,7 +90,7 @@ def _jsonable(row: dict) -> dict:
     return row
 
 
-def _ratio(r: CheckResult) -> str:
+def ratio_text(r: CheckResult) -> str:
     if r.status == NOT_CLAIMED or (r.status == PASSED and r.worst_ratio == 0):
         return "-" if r.status == NOT_CLAIMED else "exact"
     return f"{r.worst_ratio:.3g}"
@@ -115,7 +115,7 @@ def verdict_line(report: ImplReport) -> str:
 
 def result_line(r: CheckResult) -> str:
     return (f"  {r.op:<21} {r.check:<18} {r.status:<11} {r.examples:>5} "
-            f"{_ratio(r):>11} {r.seconds:>7.2f}s")
+            f"{ratio_text(r):>11} {r.seconds:>7.2f}s")
 
 
 TEXT_HEADER = f"  {'op':<21} {'check':<18} {'status':<11} {'cases':>5} {'worst/bound':>11} {'time':>8}"
@@ -248,7 +248,7 @@ def render_summary(report: ImplReport) -> str:
 
 def _markdown_row(row) -> str:
     if isinstance(row, CheckResult):
-        return (f"| {row.op} | {row.check} | {row.status} | {row.examples} | {_ratio(row)} | "
+        return (f"| {row.op} | {row.check} | {row.status} | {row.examples} | {ratio_text(row)} | "
                 f"{row.seconds:.2f} |")
     if row.op is None:
         return f"| {', '.join(row.names)} | every check | not claimed | | | |"

@@ -20,6 +20,7 @@ from hypothesis.errors import UnsatisfiedAssumption
 
 from conformance import profiles
 from conformance.cases import case_to_json
+from conformance.error_map import render
 from conformance.illustrate import grown_error_map
 from conformance.ops import OPS
 from conformance.suite import CheckSpec, find_check
@@ -240,7 +241,9 @@ def replay(impl, op_name: str, check_name: str, case) -> tuple[bool, str]:
     try:
         ratio = spec.property(impl, op, case)
     except Exception as exc:  # noqa: BLE001
-        return False, f"{describe_exception(exc)} ({_ms(start)})"
+        error_map = getattr(exc, "error_map", None)
+        return False, "\n".join([f"{describe_exception(exc)} ({_ms(start)})"]
+                                 + (render(error_map) if error_map is not None else []))
     return True, f"passed: worst error {ratio:.3g} of its bound ({_ms(start)})"
 
 
