@@ -181,20 +181,17 @@ def coverage_section(report: reports.ImplReport) -> str:
 IMPL_SECTIONS = [verdict_section, failures_section, checks_section, coverage_section]
 
 
+def _verdict_class(v: reports.OpVerdict) -> str:
+    return "skipped" if not v.claimed else "certified" if v.certified else "not-certified"
+
+
 def _summary(done: list[reports.ImplReport]) -> str:
     ops = [v.op for v in done[0].ops] if done else []
     head = "".join(f"<th>{escape(op)}</th>" for op in ops)
     rows = []
     for report in done:
-        cells = []
-        for v in report.ops:
-            if not v.claimed:
-                cells.append('<td class="skipped">-</td>')
-            elif v.certified:
-                cells.append('<td class="certified">certified</td>')
-            else:
-                cells.append('<td class="not-certified">' + escape(", ".join(
-                    v.failed_checks + [f"not covered: {f}" for f in v.not_covered])) + "</td>")
+        cells = [f'<td class="{_verdict_class(v)}">{escape(reports.op_summary(v))}</td>'
+                 for v in report.ops]
         kind = "certified" if report.certified else "not-certified"
         rows.append(f'<tr><td><a href="#{_id("impl", report.name)}">{escape(report.name)}</a>'
                     f'</td><td class="{kind}">{kind.replace("-", " ")}</td>{"".join(cells)}</tr>')

@@ -325,21 +325,22 @@ def write_reports(report: ImplReport, directory: Path) -> list[Path]:
     return list(paths)
 
 
+def op_summary(v: OpVerdict) -> str:
+    """One op's cell of a summary: not claimed, certified, or FAILED and what failed."""
+    if not v.claimed:
+        return "not claimed"
+    if v.certified:
+        return "certified"
+    return "FAILED " + ", ".join(v.failed_checks + [f"not covered: {f}" for f in v.not_covered])
+
+
 def render_summary_matrix(reports: list[ImplReport]) -> str:
     """One row per implementation, one column per op: certified, failing checks, not claimed."""
     ops = list(OPS)
     lines = ["# Conformance summary", "", "| implementation | verdict | " + " | ".join(ops) + " |",
              "|---|---|" + "---|" * len(ops)]
     for report in reports:
-        cells = []
-        for v in report.ops:
-            if not v.claimed:
-                cells.append("not claimed")
-            elif v.certified:
-                cells.append("certified")
-            else:
-                cells.append("FAILED " + ", ".join(v.failed_checks + [
-                    f"not covered: {f}" for f in v.not_covered]))
+        cells = [op_summary(v) for v in report.ops]
         verdict = "certified" if report.certified else "**not certified**"
         lines.append(f"| {report.name} | {verdict} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
