@@ -26,15 +26,13 @@ class ErrorMap:
 
     name: what was compared (e.g. "grad_x"); shape: its shape; over: flat C-order indices of the
     elements whose error exceeds their bound, ascending, at most MAX_STORED; levels: for each,
-    floor(log10(error / bound)) clipped to 0..SATURATED; count: over-bound elements in all;
-    case: the case (JSON) it was measured on, where that is not the failure's own case.
+    floor(log10(error / bound)) clipped to 0..SATURATED; count: over-bound elements in all.
     """
     name: str
     shape: tuple[int, ...]
     over: list[int]
     levels: list[int]
     count: int
-    case: str | None = None
 
     @classmethod
     def from_ratios(cls, name: str, ratio: np.ndarray) -> ErrorMap:
@@ -51,11 +49,11 @@ class ErrorMap:
     @classmethod
     def from_dict(cls, data: dict) -> ErrorMap:
         return cls(data["name"], tuple(data["shape"]), list(data["over"]), list(data["levels"]),
-                   data["count"], data.get("case"))
+                   data["count"])
 
     def to_dict(self) -> dict:
         return {"name": self.name, "shape": list(self.shape), "over": list(self.over),
-                "levels": list(self.levels), "count": self.count, "case": self.case}
+                "levels": list(self.levels), "count": self.count}
 
     @property
     def size(self) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import importlib.util
 import io
+import json
 from html import escape
 from pathlib import Path
 
@@ -114,9 +115,10 @@ def _failure(report: reports.ImplReport, r: CheckResult) -> str:
     if r.error_map:
         parts.append(_map_block(ErrorMap.from_dict(r.error_map), "Failing case."))
     if r.grown_error_map:
+        case = json.loads(r.grown_error_map["case"])
         parts.append(_map_block(ErrorMap.from_dict(r.grown_error_map),
-                                f"The same configuration grown to {reports.grown_size(r)}.",
-                                reports.grown_replay(report, r)))
+                                f"The same configuration grown to {case['height']}x"
+                                f"{case['width']}.", r.grown_error_map["replay"]))
     return "".join(parts) + "</article>"
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from conformance.cases import Conv2dCase, Pool2dCase, case_to_json
+from conformance.cases import Conv2dCase, Pool2dCase
 from conformance.checks import CheckFailure
+from conformance.error_map import ErrorMap
 
 GROWN_SIZE = 8
 
@@ -25,11 +26,11 @@ def grown(case):
     return replace(case, height=max(case.height, GROWN_SIZE), width=max(case.width, GROWN_SIZE))
 
 
-def grown_error_map(spec, impl, op, case, shrunk_shape) -> dict | None:
-    """The error map (as a dict, with the grown case) of ``spec`` on the grown case, or None
-    when there is no grown case, the check compares no array of the op (jacobian), the grown
-    case does not fail with a map, or its map has the shrunk map's shape (a weight or bias
-    gradient: growing the input shows nothing new)."""
+def grown_failure(spec, impl, op, case, shrunk_shape) -> tuple[object, ErrorMap] | None:
+    """(grown case, its error map) when ``spec`` fails on the grown case with a map of another
+    shape than the shrunk case's; None when there is no grown case, the check compares no array
+    of the op (jacobian), the grown case fails otherwise or passes, or its map has the shrunk
+    map's shape (a weight or bias gradient: growing the input shows nothing new)."""
     bigger = grown(case)
     if bigger is None or spec.property is None or spec.tiny:
         return None
@@ -38,7 +39,7 @@ def grown_error_map(spec, impl, op, case, shrunk_shape) -> dict | None:
     except CheckFailure as failure:
         found = failure.error_map
         if found is not None and found.shape and tuple(found.shape) != tuple(shrunk_shape):
-            return dict(found.to_dict(), case=case_to_json(bigger))
+            return bigger, found
     except Exception:  # noqa: BLE001 - another kind of failure on the grown case: nothing to draw
         pass
     return None

@@ -12,10 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
 
-from conformance.cases import case_from_json
-from conformance.error_map import LEGEND, render_from_dict
+from conformance.error_map import LEGEND
 from conformance.ops import OPS
-from conformance.runner import FAILED, NOT_CLAIMED, PASSED, CheckResult, replay_command
+from conformance.runner import FAILED, NOT_CLAIMED, PASSED, CheckResult
 
 SCHEMA_VERSION = 1
 
@@ -192,34 +191,6 @@ def text_lines(rows: list) -> list[str]:
     return lines
 
 
-def grown_replay(report: ImplReport, r: CheckResult) -> str | None:
-    """The replay command of the failing case grown to show its pattern, if there is one."""
-    if not r.grown_error_map:
-        return None
-    return replay_command(report.spec, r.op, r.check,
-                          case_from_json(r.op, r.grown_error_map["case"]))
-
-
-def grown_size(r: CheckResult) -> str:
-    case = json.loads(r.grown_error_map["case"])
-    return f"{case['height']}x{case['width']}"
-
-
-def map_lines(report: ImplReport, r: CheckResult) -> list[str]:
-    """The failing case's error map and, where there is one, the grown case's."""
-    lines = render_from_dict(r.error_map)
-    if r.grown_error_map:
-        grown = render_from_dict(r.grown_error_map)
-        lines += [f"grown to {grown_size(r)} input, {grown[0]}"] + grown[1:]
-        lines.append(f"replay grown: {grown_replay(report, r)}")
-    return lines
-
-
-def failure_text(report: ImplReport, r: CheckResult) -> str:
-    """A failure for a terminal: message, case, replay command and error maps."""
-    return "\n".join([r.describe_failure()] + [f"  {line}" for line in map_lines(report, r)])
-
-
 def render_text(report: ImplReport) -> str:
     lines = [f"{report.name} ({report.spec}), profile {report.profile}, {report.seconds:.1f} s",
              TEXT_HEADER] + text_lines(table_rows(report))
@@ -241,7 +212,7 @@ def render_summary(report: ImplReport) -> str:
         lines.append("")
         if any(r.error_map for r in failures):
             lines.append(f"error maps: {LEGEND}")
-        lines += [failure_text(report, r) for r in failures]
+        lines += [r.describe_failure() for r in failures]
     lines.append(verdict_line(report))
     return "\n".join(lines)
 
@@ -286,7 +257,7 @@ def render_markdown(report: ImplReport) -> str:
             if r.replay:
                 lines += [f"- replay: `{r.replay}`"]
             if r.error_map:
-                lines += ["", "```text", *map_lines(report, r), "```"]
+                lines += ["", "```text", *r.map_lines(), "```"]
             lines.append("")
     lines += ["", verdict_line(report), ""]
     return "\n".join(lines)
@@ -303,7 +274,7 @@ def render_junit(report: ImplReport) -> str:
                                       name=r.check, time=f"{r.seconds:.3f}")
         if r.status == FAILED:
             failure = ElementTree.SubElement(case, "failure", message=r.message[:500])
-            failure.text = failure_text(report, r)
+            failure.text = r.describe_failure()
         elif r.status == NOT_CLAIMED:
             ElementTree.SubElement(case, "skipped", message="not claimed")
     return ElementTree.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"

@@ -6,6 +6,7 @@ the worst element and a one-line replay command.
 """
 from __future__ import annotations
 
+import json
 import shlex
 import signal
 import time
@@ -20,8 +21,8 @@ from hypothesis.errors import UnsatisfiedAssumption
 
 from conformance import profiles
 from conformance.cases import case_to_json
-from conformance.error_map import render
-from conformance.illustrate import grown_error_map
+from conformance.error_map import render, render_from_dict
+from conformance.illustrate import grown_failure
 from conformance.ops import OPS
 from conformance.suite import CheckSpec, find_check
 
@@ -66,7 +67,8 @@ class CheckResult:
     case: str | None = None          # the shrunk failing case, as JSON
     mismatch: dict | None = None     # the worst element of the failing case
     error_map: dict | None = None    # its elements over bound (conformance.error_map.ErrorMap)
-    grown_error_map: dict | None = None  # the same on the case grown (conformance.illustrate)
+    grown_error_map: dict | None = None  # the same on the case grown (conformance.illustrate),
+    #                                      with that "case" and its "replay" command
     replay: str | None = None
     first_failure_example: int | None = None     # examples generated until the first failure
     first_failure_seconds: float | None = None   # seconds until the first failure
@@ -82,7 +84,17 @@ class CheckResult:
             lines.append(f"  case:   {self.case}")
         if self.replay:
             lines.append(f"  replay: {self.replay}")
-        return "\n".join(lines)
+        return "\n".join(lines + [f"  {line}" for line in self.map_lines()])
+
+    def map_lines(self) -> list[str]:
+        """The failing case's error map and, where there is one, the grown case's."""
+        lines = render_from_dict(self.error_map)
+        if self.grown_error_map:
+            case = json.loads(self.grown_error_map["case"])
+            grown = render_from_dict(self.grown_error_map)
+            lines += [f"grown to {case['height']}x{case['width']} input, {grown[0]}", *grown[1:],
+                      f"replay grown: {self.grown_error_map['replay']}"]
+        return lines
 
 
 def replay_command(impl_spec: str, op: str, check: str, case) -> str:
@@ -218,10 +230,13 @@ def _run_property(impl, impl_spec, op, spec: CheckSpec, allowed, profile, seed,
         if case is not None and error_map is not None:
             try:
                 with _time_limit(example_timeout):
-                    result.grown_error_map = grown_error_map(spec, impl, op, case,
-                                                             error_map.shape)
+                    grown = grown_failure(spec, impl, op, case, error_map.shape)
             except ExampleTimeout:
-                pass
+                grown = None
+            if grown is not None:
+                result.grown_error_map = dict(
+                    grown[1].to_dict(), case=case_to_json(grown[0]),
+                    replay=replay_command(impl_spec, op.name, spec.name, grown[0]))
     result.examples = state["examples"] - state["invalid"]
     result.invalid = state["invalid"]
     if result.status == PASSED:
