@@ -85,9 +85,9 @@ def _image(error_map: ErrorMap) -> str | None:
             index = np.unravel_index(i, lead)
             axes.set_title(", ".join(f"{label} {j}" for label, j in zip(
                 leading_labels(error_map.name, len(shape)), index)), fontsize=9)
-    bar = figure.colorbar(image, ax=figure.axes, ticks=[-1, 0, 3, 6, 9, SATURATED],
+    bar = figure.colorbar(image, ax=figure.axes, ticks=[-1, 0, 5, SATURATED],
                           fraction=0.05, pad=0.02)
-    bar.ax.set_yticklabels(["within", "1x", "1e3x", "1e6x", "1e9x", ">=1e10x"], fontsize=8)
+    bar.ax.set_yticklabels(["within", "1x", "1e5x", ">=1e10x"], fontsize=8)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", bbox_inches="tight")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
