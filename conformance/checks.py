@@ -15,10 +15,11 @@ from hypothesis import reject
 
 from conformance.capabilities import DATA_FEATURES
 from conformance.cases import random_like
+from conformance.error_map import ErrorMap
 from conformance.layouts import read_only
 from conformance.ops.base import OpRecord
-from conformance.tolerance import (SAFETY, U64, Mismatch, elementwise_bound, scalar_bound,
-                                   unit_roundoff, worst_element)
+from conformance.tolerance import (SAFETY, U64, Mismatch, elementwise_bound, error_ratios,
+                                   scalar_bound, unit_roundoff, worst_element)
 from reference.finite_diff import (central_difference, inner, inner_abs, jacobian_by_differences,
                                    jacobian_by_vjp)
 
@@ -26,18 +27,22 @@ GRAD_STREAM, DIRECTION_STREAM = 1, 2
 
 
 class CheckFailure(AssertionError):
-    """A case that fails a check; ``mismatch`` is the worst element where there is one."""
+    """A case that fails a check; ``mismatch`` is the worst element where there is one, and
+    ``error_map`` every element over its bound."""
 
-    def __init__(self, message: str, mismatch: Mismatch | None = None):
+    def __init__(self, message: str, mismatch: Mismatch | None = None,
+                 error_map: ErrorMap | None = None):
         super().__init__(message)
         self.mismatch = mismatch
+        self.error_map = error_map
 
 
 def compare(name: str, got: np.ndarray, expected: np.ndarray, bound: np.ndarray) -> float:
     """Worst |got - expected| / bound over the elements; raise CheckFailure if above 1."""
     worst = worst_element(name, got, expected, bound)
     if worst.ratio > 1:
-        raise CheckFailure(worst.describe(), worst)
+        _, ratios = error_ratios(got, expected, bound)
+        raise CheckFailure(worst.describe(), worst, ErrorMap.from_ratios(name, ratios))
     return worst.ratio
 
 
@@ -45,7 +50,8 @@ def compare_scalar(name: str, lhs: float, rhs: float, bound: float) -> float:
     error = abs(lhs - rhs)
     mismatch = Mismatch(name, (), lhs, rhs, error, bound)
     if not error <= bound:  # also catches NaN
-        raise CheckFailure(mismatch.describe(), mismatch)
+        raise CheckFailure(mismatch.describe(), mismatch,
+                           ErrorMap.from_ratios(name, error_ratios(lhs, rhs, bound)[1]))
     return mismatch.ratio
 
 

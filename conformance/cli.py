@@ -11,8 +11,14 @@ from pathlib import Path
 from impls import BUILTIN
 
 
+def _show(rows) -> None:
+    from conformance import report as reports
+    for line in reports.text_lines(rows):
+        print(line, flush=True)
+
+
 def _certify(args) -> int:
-    from conformance import gate
+    from conformance import gate, html_report
     from conformance import report as reports
     from conformance.code_coverage import summarize
     from conformance.registry import resolve
@@ -27,13 +33,14 @@ def _certify(args) -> int:
             declared = resolve(spec).capabilities
             capabilities = reports.claims_of(declared)
             print(reports.TEXT_HEADER, flush=True)
+            table = reports.Table(capabilities)
             with tempfile.TemporaryDirectory() as coverage_folder:
                 results = run_isolated(
-                    spec, args.profile, args.seed,
-                    on_result=lambda r: print(reports.result_line(r), flush=True),
+                    spec, args.profile, args.seed, on_result=lambda r: _show(table.add(r)),
                     example_timeout=args.example_timeout, check_timeout=args.check_timeout,
                     coverage_folder=coverage_folder if args.code_coverage else None)
                 code = summarize(coverage_folder, os.getcwd()) if args.code_coverage else None
+            _show(table.finish())
         except (RuntimeError, ValueError, TypeError) as exc:
             print(f"{spec}: cannot certify: {exc}\n", flush=True)
             ok = False
@@ -50,6 +57,7 @@ def _certify(args) -> int:
         summary = Path(args.reports) / "summary.md"
         summary.write_text(reports.render_summary_matrix(done))
         print(f"summary: {summary}")
+        print(f"html: {html_report.write_html(done, Path(args.reports))}")
     if args.gate:
         problems = gate.regressions(gate.load(Path(args.gate)), done)
         for line in problems:

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import json
 import math
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
 
 from conformance import evidence
+from conformance.error_map import LEGEND
 from conformance.ops import OPS
 from conformance.runner import FAILED, NOT_CLAIMED, PASSED, CheckResult
 
@@ -100,7 +102,7 @@ def _jsonable(row: dict) -> dict:
     return row
 
 
-def _ratio(r: CheckResult) -> str:
+def ratio_text(r: CheckResult) -> str:
     if r.status == NOT_CLAIMED or (r.status == PASSED and r.worst_ratio == 0):
         return "-" if r.status == NOT_CLAIMED else "exact"
     return f"{r.worst_ratio:.3g}"
@@ -127,21 +129,91 @@ def verdict_line(report: ImplReport) -> str:
 
 def result_line(r: CheckResult) -> str:
     return (f"  {r.op:<21} {r.check:<18} {r.status:<11} {r.examples:>5} "
-            f"{_ratio(r):>11} {r.seconds:>7.2f}s")
+            f"{ratio_text(r):>11} {r.seconds:>7.2f}s")
 
 
 TEXT_HEADER = f"  {'op':<21} {'check':<18} {'status':<11} {'cases':>5} {'worst/bound':>11} {'time':>8}"
 
 
+@dataclass
+class Collapsed:
+    """Checks that did not run because nothing they need is claimed, in one row: ``names`` are
+    the checks of ``op``, or, with op None, ops claimed not at all (every check)."""
+    op: str | None
+    names: list[str]
+
+
+class Table:
+    """The per-check table, fed one result at a time in plan order (so it can be printed while a
+    certification runs). A claimed op's rows come as they arrive, its "not claimed" checks
+    collapse into one row after its last result; ops not claimed at all collapse into one row at
+    the end (unless one of their checks failed: then their rows are shown)."""
+
+    def __init__(self, claimed_ops):
+        self.claimed_ops = set(claimed_ops)
+        self.op: str | None = None
+        self.rows: list[CheckResult] = []
+        self.unclaimed_ops: list[str] = []
+
+    def add(self, r: CheckResult) -> list:
+        """Rows (CheckResult or Collapsed) ready to show after this result."""
+        shown = self._close() if r.op != self.op else []
+        self.op = r.op
+        self.rows.append(r)
+        if r.op in self.claimed_ops and r.status != NOT_CLAIMED:
+            shown.append(r)
+        return shown
+
+    def finish(self) -> list:
+        shown = self._close()
+        self.op = None
+        if self.unclaimed_ops:
+            shown.append(Collapsed(None, self.unclaimed_ops))
+            self.unclaimed_ops = []
+        return shown
+
+    def _close(self) -> list:
+        rows, self.rows = self.rows, []
+        if not rows:
+            return []
+        skipped = [r.check for r in rows if r.status == NOT_CLAIMED]
+        if self.op in self.claimed_ops:
+            return [Collapsed(self.op, skipped)] if skipped else []
+        if not any(r.status == FAILED for r in rows):
+            self.unclaimed_ops.append(self.op)
+            return []
+        return [r for r in rows if r.status != NOT_CLAIMED] + (
+            [Collapsed(self.op, skipped)] if skipped else [])
+
+
+def table_rows(report: ImplReport) -> list:
+    """The report's rows as Table gives them: CheckResult or Collapsed."""
+    table = Table(report.capabilities)
+    return [row for r in report.results for row in table.add(r)] + table.finish()
+
+
+def text_lines(rows: list) -> list[str]:
+    lines = []
+    for row in rows:
+        if isinstance(row, CheckResult):
+            lines.append(result_line(row))
+        elif row.op is None:
+            lines += textwrap.wrap("not claimed (every check): " + ", ".join(row.names), 96,
+                                   initial_indent="  ", subsequent_indent="    ")
+        else:
+            lines += textwrap.wrap(f"{row.op:<21} not claimed: " + ", ".join(row.names), 96,
+                                   initial_indent="  ", subsequent_indent=" " * 24)
+    return lines
+
+
 def render_text(report: ImplReport) -> str:
     lines = [f"{report.name} ({report.spec}), profile {report.profile}, {report.seconds:.1f} s",
-             TEXT_HEADER]
-    lines += [result_line(r) for r in report.results]
+             TEXT_HEADER] + text_lines(table_rows(report))
     return "\n".join(lines) + "\n" + render_summary(report)
 
 
 def render_summary(report: ImplReport) -> str:
-    """Coverage, failures with their replay commands, and the verdict."""
+    """Coverage, failures with their replay commands and error maps, and the verdict."""
     lines = []
     for v in report.ops:
         if v.claimed:
@@ -157,9 +229,20 @@ def render_summary(report: ImplReport) -> str:
     failures = [r for r in report.results if r.status == FAILED]
     if failures:
         lines.append("")
+        if any(r.error_map for r in failures):
+            lines.append(f"error maps: {LEGEND}")
         lines += [r.describe_failure() for r in failures]
     lines.append(verdict_line(report))
     return "\n".join(lines)
+
+
+def _markdown_row(row) -> str:
+    if isinstance(row, CheckResult):
+        return (f"| {row.op} | {row.check} | {row.status} | {row.examples} | {ratio_text(row)} | "
+                f"{row.seconds:.2f} |")
+    if row.op is None:
+        return f"| {', '.join(row.names)} | every check | not claimed | | | |"
+    return f"| {row.op} | {', '.join(row.names)} | not claimed | | | |"
 
 
 def render_markdown(report: ImplReport) -> str:
@@ -169,28 +252,33 @@ def render_markdown(report: ImplReport) -> str:
              f"- time: {report.seconds:.1f} s", "",
              "| op | check | status | cases | worst error / bound | time (s) |",
              "|---|---|---|---:|---:|---:|"]
-    lines += [f"| {r.op} | {r.check} | {r.status} | {r.examples} | {_ratio(r)} | {r.seconds:.2f} |"
-              for r in report.results]
+    lines += [_markdown_row(row) for row in table_rows(report)]
     lines += ["", "## Coverage", ""]
     for v in report.ops:
         if not v.claimed:
-            lines.append(f"- {v.op}: not claimed")
             continue
         lines.append(f"- {v.op}: claimed {', '.join(v.claimed)}; not covered: "
                      f"{', '.join(v.not_covered) or 'none'}")
         lines.append("  - edge cases hit: " + ", ".join(f"{k} ({n})" for k, n in
                                                        v.edge_cases.items()))
+    unclaimed = [v.op for v in report.ops if not v.claimed]
+    if unclaimed:
+        lines.append(f"- not claimed: {', '.join(unclaimed)}")
     lines += evidence.size_lines_markdown(report)
     lines += evidence.coverage_lines_markdown(report)
     failures = [r for r in report.results if r.status == FAILED]
     if failures:
         lines += ["", "## Failures", ""]
+        if any(r.error_map for r in failures):
+            lines += [f"Error maps: {LEGEND}.", ""]
         for r in failures:
             lines += [f"### {r.op}.{r.check}", "", r.message, ""]
             if r.case:
                 lines += [f"- case: `{r.case}`"]
             if r.replay:
                 lines += [f"- replay: `{r.replay}`"]
+            if r.error_map:
+                lines += ["", "```text", *r.map_lines(), "```"]
             lines.append("")
     lines += ["", verdict_line(report), ""]
     return "\n".join(lines)
@@ -229,21 +317,22 @@ def write_reports(report: ImplReport, directory: Path) -> list[Path]:
     return list(paths)
 
 
+def op_summary(v: OpVerdict) -> str:
+    """One op's cell of a summary: not claimed, certified, or FAILED and what failed."""
+    if not v.claimed:
+        return "not claimed"
+    if v.certified:
+        return "certified"
+    return "FAILED " + ", ".join(v.failed_checks + [f"not covered: {f}" for f in v.not_covered])
+
+
 def render_summary_matrix(reports: list[ImplReport]) -> str:
     """One row per implementation, one column per op: certified, failing checks, not claimed."""
     ops = list(OPS)
     lines = ["# Conformance summary", "", "| implementation | verdict | " + " | ".join(ops) + " |",
              "|---|---|" + "---|" * len(ops)]
     for report in reports:
-        cells = []
-        for v in report.ops:
-            if not v.claimed:
-                cells.append("not claimed")
-            elif v.certified:
-                cells.append("certified")
-            else:
-                cells.append("FAILED " + ", ".join(v.failed_checks + [
-                    f"not covered: {f}" for f in v.not_covered]))
+        cells = [op_summary(v) for v in report.ops]
         verdict = "certified" if report.certified else "**not certified**"
         lines.append(f"| {report.name} | {verdict} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

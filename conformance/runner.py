@@ -6,6 +6,7 @@ the worst element and a one-line replay command.
 """
 from __future__ import annotations
 
+import json
 import shlex
 import signal
 import time
@@ -20,6 +21,8 @@ from hypothesis.errors import UnsatisfiedAssumption
 
 from conformance import profiles, sizes
 from conformance.cases import case_to_json
+from conformance.error_map import render, render_from_dict
+from conformance.illustrate import grown_failure
 from conformance.ops import OPS
 from conformance.suite import CheckSpec, find_check
 
@@ -63,6 +66,9 @@ class CheckResult:
     message: str = ""
     case: str | None = None          # the shrunk failing case, as JSON
     mismatch: dict | None = None     # the worst element of the failing case
+    error_map: dict | None = None    # its elements over bound (conformance.error_map.ErrorMap)
+    grown_error_map: dict | None = None  # the same on the case grown (conformance.illustrate),
+    #                                      with that "case" and its "replay" command
     replay: str | None = None
     first_failure_example: int | None = None     # examples generated until the first failure
     first_failure_seconds: float | None = None   # seconds until the first failure
@@ -83,7 +89,17 @@ class CheckResult:
             lines.append(f"  case:   {self.case}")
         if self.replay:
             lines.append(f"  replay: {self.replay}")
-        return "\n".join(lines)
+        return "\n".join(lines + [f"  {line}" for line in self.map_lines()])
+
+    def map_lines(self) -> list[str]:
+        """The failing case's error map and, where there is one, the grown case's."""
+        lines = render_from_dict(self.error_map)
+        if self.grown_error_map:
+            case = json.loads(self.grown_error_map["case"])
+            grown = render_from_dict(self.grown_error_map)
+            lines += [f"grown to {case['height']}x{case['width']} input, {grown[0]}", *grown[1:],
+                      f"replay grown: {self.grown_error_map['replay']}"]
+        return lines
 
 
 def replay_command(impl_spec: str, op: str, check: str, case) -> str:
@@ -164,9 +180,7 @@ def _run_property(impl, impl_spec, op, spec: CheckSpec, allowed, profile, seed,
     limit = getattr(impl.capabilities, "max_elements", None)
     start = time.perf_counter()
 
-    @settings(profiles.get(profile))
-    @given(op.strategy(allowed, spec.required, spec.tiny, spec.special))
-    def property_(case):
+    def run_one(case):
         if not sizes.within(limit, op, case):
             result.beyond_limit += 1
             reject()
@@ -191,9 +205,9 @@ def _run_property(impl, impl_spec, op, spec: CheckSpec, allowed, profile, seed,
         state["worst"] = max(state["worst"], ratio)
         _count_size(result, op, case, ratio)
 
-    explicit = op.corner_cases(allowed, spec.required) + sizes.real_layers(
-        op.name, allowed, spec.required, spec.tiny, spec.special)
-    for corner in reversed(explicit):   # Hypothesis runs the outermost @example first
+    property_ = settings(profiles.get(profile))(given(
+        op.strategy(allowed, spec.required, spec.tiny, spec.special))(run_one))
+    for corner in op.corner_cases(allowed, spec.required):
         property_ = example(corner)(property_)
     if seed is None and profile == "ci":
         seed = _derived_seed(op.name, spec.name)
@@ -201,6 +215,13 @@ def _run_property(impl, impl_spec, op, spec: CheckSpec, allowed, profile, seed,
         property_ = hypothesis_seed(seed)(property_)
     try:
         property_()
+        # Real layer shapes after the generated cases, so that a bug any case shows is reported
+        # with a shrunk case; these catch what only a realistic size shows.
+        for case in sizes.real_layers(op.name, allowed, spec.required, spec.tiny, spec.special):
+            try:
+                run_one(case)
+            except UnsatisfiedAssumption:
+                continue
         result.status = PASSED
     except ExampleTimeout:
         result.status = FAILED
@@ -219,9 +240,22 @@ def _run_property(impl, impl_spec, op, spec: CheckSpec, allowed, profile, seed,
         if mismatch is not None:
             result.mismatch = asdict(mismatch)
             result.worst_ratio = mismatch.ratio
+        error_map = getattr(failure, "error_map", None)
+        if error_map is not None:
+            result.error_map = error_map.to_dict()
         if case is not None:
             result.case = case_to_json(case)
             result.replay = replay_command(impl_spec, op.name, spec.name, case)
+        if case is not None and error_map is not None:
+            try:
+                with _time_limit(example_timeout):
+                    grown = grown_failure(spec, impl, op, case, error_map.shape)
+            except ExampleTimeout:
+                grown = None
+            if grown is not None:
+                result.grown_error_map = dict(
+                    grown[1].to_dict(), case=case_to_json(grown[0]),
+                    replay=replay_command(impl_spec, op.name, spec.name, grown[0]))
     result.examples = state["examples"] - state["invalid"]
     result.invalid = state["invalid"]
     if result.status == PASSED:
@@ -251,7 +285,9 @@ def replay(impl, op_name: str, check_name: str, case) -> tuple[bool, str]:
     try:
         ratio = spec.property(impl, op, case)
     except Exception as exc:  # noqa: BLE001
-        return False, f"{describe_exception(exc)} ({_ms(start)})"
+        error_map = getattr(exc, "error_map", None)
+        return False, "\n".join([f"{describe_exception(exc)} ({_ms(start)})"]
+                                 + (render(error_map) if error_map is not None else []))
     return True, f"passed: worst error {ratio:.3g} of its bound ({_ms(start)})"
 
 

@@ -17,7 +17,8 @@ large   drawn for about one case in ``LARGE_ONE_IN``: dimensions around the powe
 
 On top of both, ``real_layers`` holds hand-picked shapes of layers people run (CIFAR-style first
 convolutions, ResNet downsampling, MobileNet depthwise, VGG 256->256, ...); every property check
-tries the ones that fit its claims first, as Hypothesis explicit examples.
+but the tiny ones runs those that fit its claims after its generated cases (so a bug that any
+generated case shows is reported with a shrunk case).
 
 An implementation that cannot run cases this large in reasonable time (pure-Python loops) declares
 ``Capabilities(..., max_elements=N)``: cases with a larger array are skipped, and the report

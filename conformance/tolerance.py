@@ -76,13 +76,20 @@ class Mismatch:
                 + (f" ({self.ratio:.3g}x)" if np.isfinite(self.ratio) else ""))
 
 
-def worst_element(name: str, got: np.ndarray, expected: np.ndarray, bound: np.ndarray) -> Mismatch:
-    """The element with the largest error relative to its bound (NaN counts as infinitely wrong)."""
-    got64 = np.asarray(got, np.float64)
-    error = np.abs(got64 - expected)
+def error_ratios(got: np.ndarray, expected: np.ndarray, bound: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(|got - expected|, that error / bound) per element, in float64: NaN errors count as
+    infinite, a zero error is ratio 0 even where the bound is 0."""
+    error = np.abs(np.asarray(got, np.float64) - expected)
     error = np.where(np.isnan(error), np.inf, error)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         ratio = np.where(error == 0, 0.0, error / bound)
+    return error, ratio
+
+
+def worst_element(name: str, got: np.ndarray, expected: np.ndarray, bound: np.ndarray) -> Mismatch:
+    """The element with the largest error relative to its bound (NaN counts as infinitely wrong)."""
+    got64 = np.asarray(got, np.float64)
+    error, ratio = error_ratios(got64, expected, bound)
     flat = int(np.argmax(ratio)) if ratio.size else 0
     if ratio.size == 0:
         return Mismatch(name, (), 0.0, 0.0, 0.0, 0.0)

@@ -75,6 +75,9 @@ def test_lines_no_case_reached_are_reported(tmp_path):
     assert "implementation code:" in completed.stdout and "mylayers/impl.py" in completed.stdout
     markdown = (tmp_path / "reports" / "partly_covered.md").read_text()
     assert "## Code not exercised" in markdown and f"| {unreached} |" in markdown
+    page = (tmp_path / "reports" / "report.html").read_text()
+    assert "<h3>Code not exercised</h3>" in page and f"<td>{unreached}</td>" in page
+    assert "<h3>Sizes</h3>" in page
 
 
 def test_min_coverage_fails_a_certification_below_it(tmp_path):
