@@ -117,8 +117,10 @@ def weight_layout(impl, *, conv2d: str | None = None, linear: str | None = None)
 def column_bias(impl, ops=("conv2d",)) -> Adapted:
     """For a bias of shape (F, 1) (a column) instead of (F,); ops may add "linear".
 
-    The wrapped forward gets bias[:, None], a view of the caller's bias; a grad_bias of shape
-    (F, 1) from the wrapped backward comes back as its view (F,), any other shape unchanged.
+    The wrapped forward gets bias[:, None], a view of the caller's bias; the grad_bias (F, 1)
+    of the wrapped backward comes back as its view (F,). A grad_bias of any other shape raises
+    ValueError, even (F,), which the harness would accept but the wrapped code's own update of
+    its (F, 1) bias would broadcast into an (F, F) array.
     """
     return Adapted(impl, **{name: function for op in ops
                             for name, function in _column_bias_op(impl, op).items()})
@@ -332,9 +334,13 @@ def _column_bias_op(impl, op) -> dict:
 
 
 def _column_to_row(grad_bias):
-    if isinstance(grad_bias, np.ndarray) and grad_bias.ndim == 2 and grad_bias.shape[1] == 1:
-        return grad_bias[:, 0]
-    return grad_bias
+    if not isinstance(grad_bias, np.ndarray):
+        return grad_bias
+    if grad_bias.ndim != 2 or grad_bias.shape[1] != 1:
+        # (F,) would pass the harness, yet break the wrapped code's own updates of its (F, 1) bias
+        raise ValueError(f"grad_bias must be a column (F, 1) like the bias the wrapped code "
+                         f"gets, got shape {grad_bias.shape}")
+    return grad_bias[:, 0]
 
 
 def _single_image_op(impl, op) -> dict:
