@@ -115,7 +115,7 @@ def weight_layout(impl, *, conv2d: str | None = None, linear: str | None = None)
 
 
 def column_bias(impl, ops=("conv2d",)) -> Adapted:
-    """For a bias of shape (F, 1) (a column) instead of (F,); ops may add "linear".
+    """For a bias of shape (F, 1) (a column) instead of (F,), in the ops named.
 
     The wrapped forward gets bias[:, None], a view of the caller's bias; the grad_bias (F, 1)
     of the wrapped backward comes back as its view (F,). A grad_bias of any other shape raises

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conformance import adapters
+from conformance import Capabilities, adapters
 from conformance.runner import FAILED, PASSED, run_check
 from conformance.suite import checks_for
 from examples.styles import (adapted, column_bias, in_out_weights, layer_classes, nhwc_layers,
@@ -140,6 +140,42 @@ def test_a_gradient_bug_in_each_style_fails_through_its_adapter(style):
     impl, op, check = BUGS[style]
     result = run_check(impl, "test", op, check, "dev")
     assert result.status == FAILED and result.mismatch, result.message   # a wrong value
+
+
+def _affine_forward(x, w, b):
+    """A linear layer written out = x @ w + b, with w of shape (in, out)."""
+    if x.ndim != 2 or w.ndim != 2 or x.shape[1] != w.shape[0]:
+        raise ValueError(f"x (N, in) and weight (in, out) do not fit: {x.shape}, {w.shape}")
+    if b is not None and b.shape != w.shape[1:]:
+        raise ValueError(f"bias must have shape ({w.shape[1]},), got {b.shape}")
+    return x @ w + (0 if b is None else b), (x.copy(), w.copy(), b is not None)
+
+
+def _affine_backward(dout, cache):
+    x, w, has_bias = cache
+    return dout @ w.T, x.T @ dout, dout.sum(axis=0) if has_bias else None
+
+
+AFFINE = types.SimpleNamespace(name="affine", linear_forward=_affine_forward,
+                               linear_backward=_affine_backward,
+                               capabilities=Capabilities({"linear": {
+                                   "float64", "float32", "bias", "noncontiguous", "backward"}}))
+
+
+def test_a_linear_weight_stored_in_out_certifies_and_its_bug_fails():
+    impl = adapters.weight_layout(AFFINE, linear="IO")
+    results = _results(impl, ("linear",))
+    assert all(r.status != FAILED for r in results.values()), results
+    assert results[("linear", "grad_weight")].status == PASSED
+
+    def weight_grad_averaged(dout, cache):
+        grad_x, grad_w, grad_b = _affine_backward(dout, cache)
+        return grad_x, grad_w / len(dout), grad_b
+
+    buggy = adapters.weight_layout(variant(AFFINE, linear_backward=weight_grad_averaged),
+                                   linear="IO")
+    result = run_check(buggy, "test", "linear", "grad_weight", "dev")
+    assert result.status == FAILED and result.mismatch
 
 
 def test_a_write_into_a_rearranged_input_is_not_hidden():
