@@ -141,8 +141,9 @@ def plot(history: History, path: str) -> None:
     epochs = range(1, len(history.losses) + 1)
     figure, axes = pyplot.subplots(figsize=(6, 4))
     axes.plot(epochs, history.losses, marker="o")
-    axes.set(xlabel="epoch", ylabel="mean training loss", yscale="log",
-             title=f"digits CNN, {history.impl}: test accuracy {history.accuracies[-1]:.1%}")
+    axes.set(xlabel="epoch", ylabel="mean training loss", yscale="log")
+    axes.set_title(f"digits CNN with {history.impl}\nfinal test accuracy "
+                   f"{history.accuracies[-1]:.1%}", fontsize=9)
     figure.tight_layout()
     figure.savefig(path)
     pyplot.close(figure)
