@@ -1,0 +1,1 @@
+"""Examples: layers written in common styles (styles/) and a CNN trained on digits."""
