@@ -50,7 +50,7 @@ def case_size(op: str, case_json: str | None) -> str:
     if not shapes:
         return "-"
     name, shape = max(shapes.items(), key=lambda item: math.prod(item[1]))
-    size = f"{name} {'x'.join(map(str, shape))} = {math.prod(shape)} elements"
+    size = f"{name} {'x'.join(map(str, shape))} = {_count(math.prod(shape), 'element')}"
     return f"{size}, {reduction}" if reduction else size
 
 
