@@ -118,8 +118,10 @@ def describe_exception(exc: BaseException) -> str:
     return f"raised {type(exc).__name__}: {exc}{where}"
 
 
-def _derived_seed(op: str, check: str) -> int:
-    return zlib.crc32(f"{op}.{check}".encode())
+def _derived_seed(op: str, check: str, tier: str = sizes.SMALL) -> int:
+    """The ci profile's seed: fixed per check (and size tier), whatever else the run holds."""
+    name = f"{op}.{check}" if tier == sizes.SMALL else f"{op}.{check}.{tier}"
+    return zlib.crc32(name.encode())
 
 
 def run_check(impl, impl_spec: str, op_name: str, check_name: str, profile: str = "dev",
@@ -205,16 +207,23 @@ def _run_property(impl, impl_spec, op, spec: CheckSpec, allowed, profile, seed,
         state["worst"] = max(state["worst"], ratio)
         _count_size(result, op, case, ratio)
 
-    property_ = settings(profiles.get(profile))(given(
-        op.strategy(allowed, spec.required, spec.tiny, spec.special))(run_one))
-    for corner in op.corner_cases(allowed, spec.required):
-        property_ = example(corner)(property_)
-    if seed is None and profile == "ci":
-        seed = _derived_seed(op.name, spec.name)
-    if seed is not None:
-        property_ = hypothesis_seed(seed)(property_)
+    base = profiles.get(profile)
+    runs = []
+    for tier, examples in sizes.tier_runs(base.max_examples, spec.tiny):
+        property_ = settings(base, max_examples=examples)(given(
+            op.strategy(allowed, spec.required, spec.tiny, spec.special))(run_one))
+        if tier == sizes.SMALL:
+            for corner in op.corner_cases(allowed, spec.required):
+                property_ = example(corner)(property_)
+        tier_seed = _derived_seed(op.name, spec.name, tier) if seed is None and \
+            profile == "ci" else seed
+        if tier_seed is not None:
+            property_ = hypothesis_seed(tier_seed)(property_)
+        runs.append((tier, property_))
     try:
-        property_()
+        for tier, property_ in runs:
+            with sizes.forced_tier(tier):
+                property_()
         # Real layer shapes after the generated cases, so that a bug any case shows is reported
         # with a shrunk case; these catch what only a realistic size shows.
         for case in sizes.real_layers(op.name, allowed, spec.required, spec.tiny, spec.special):

@@ -8,7 +8,8 @@ drawn from one of two tiers:
 small   a few units per dimension: every corner (1x1 kernels, windows in the padding, ...) is
         reached often, every case runs in microseconds, and a failure shrinks to such a case
         whenever it can.
-large   drawn for about one case in ``LARGE_ONE_IN``: dimensions around the powers of two where
+large   a quarter of each check's cases (``LARGE_SHARE``, run as a Hypothesis run of its own so
+        the number is exact): dimensions around the powers of two where
         code changes path (2^k - 1, 2^k, 2^k + 1), up to 65 channels or filters per group and 65
         rows or columns, a batch of up to 17, up to 2049 features or classes; each dimension is
         drawn only from the values that keep the case within ``MAX_ELEMENTS`` elements per array
@@ -27,6 +28,8 @@ states the limit as part of the certificate.
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from hypothesis import strategies as st
 
@@ -38,24 +41,46 @@ WIDTHS = NEAR_POWERS + (127, 128, 129, 255, 256, 257, 511, 512, 513, 1023, 1024,
                         2048, 2049)
 KERNELS = (1, 2, 3, 5, 7)
 
-LARGE_ONE_IN = 8              # about one generated case in 8 comes from the large tier
+LARGE_SHARE = 0.25            # of each check's generated cases, from the large tier
 MAX_ELEMENTS = 2**19          # elements of the largest array of a large-tier case
 MAX_PRODUCTS = 2**25          # multiply-adds of one forward of a large-tier case
 
 SMALL, LARGE = "small", "large"
+_TIER: ContextVar[str | None] = ContextVar("tier", default=None)
 # A case is reported in the large tier when an array has more elements than this or an output
 # element sums more products: past every small-tier size.
 LARGE_ELEMENTS = 2**12
 LARGE_TERMS = 1024
 
 
-def large_tier(draw, tiny: bool) -> bool:
-    """Whether this case is drawn from the large tier (never for tiny, full-Jacobian checks).
+def tier_runs(max_examples: int, tiny: bool) -> list[tuple[str, int]]:
+    """(tier, examples) for the Hypothesis runs of one check: a share LARGE_SHARE of the examples
+    from the large tier, the rest (and all of a tiny check's) from the small one."""
+    if tiny:
+        return [(SMALL, max_examples)]
+    large = max(1, round(max_examples * LARGE_SHARE))
+    return [(SMALL, max(1, max_examples - large)), (LARGE, large)]
 
-    Shrinking moves towards the small tier: a failure that needs a large case keeps it, others
-    shrink to small ones.
-    """
-    return not tiny and draw(st.integers(0, LARGE_ONE_IN - 1)) == LARGE_ONE_IN - 1
+
+@contextmanager
+def forced_tier(tier: str):
+    """Within this block, strategies draw every case from ``tier``."""
+    token = _TIER.set(tier)
+    try:
+        yield
+    finally:
+        _TIER.reset(token)
+
+
+def large_tier(draw, tiny: bool) -> bool:
+    """Whether a strategy draws this case from the large tier: the tier the runner forced (see
+    tier_runs), else about one case in four; never for tiny (full-Jacobian) checks."""
+    if tiny:
+        return False
+    forced = _TIER.get()
+    if forced is not None:
+        return forced == LARGE
+    return draw(st.integers(0, 3)) == 3
 
 
 def draw_size(draw, candidates, fits=lambda value: True, at_least: int = 1) -> int:
@@ -114,7 +139,7 @@ def within(limit: int | None, op, case) -> bool:
 # features each one needs are derived from its parameters.
 REAL_CONV2D = (
     ("CIFAR first conv 3->16 5x5 pad 2", (8, 3, 32, 16, 5, 1, 2, 1)),
-    ("ResNet downsampling 64->64 3x3 stride 2", (8, 64, 16, 64, 3, 2, 1, 1)),
+    ("ResNet downsampling 64->64 3x3 stride 2, a last batch of 10", (10, 64, 16, 64, 3, 2, 1, 1)),
     ("MobileNet depthwise 32 channels 3x3", (8, 32, 32, 32, 3, 1, 1, 32)),
     ("VGG 256->256 3x3 (2304 products)", (2, 256, 8, 256, 3, 1, 1, 1)),
     ("pointwise 1x1 64->128", (4, 64, 16, 128, 1, 1, 0, 1)),
@@ -122,12 +147,13 @@ REAL_CONV2D = (
 # pool2d as (batch, channels, size, mode, kernel, stride, padding)
 REAL_POOL2D = (
     ("2x2/2 max pool on 64x64x32x32", (64, 64, 32, "max", 2, 2, 0)),
-    ("3x3/2 avg pool pad 1 on 16x64x32x32", (16, 64, 32, "avg", 3, 2, 1)),
+    ("ResNet stem 3x3/2 pad 1 max pool on 2x64x112x112", (2, 64, 112, "max", 3, 2, 1)),
+    ("3x3/2 avg pool pad 1 on 8x32x56x56", (8, 32, 56, "avg", 3, 2, 1)),
     ("3x3/2 min pool on 8x32x33x33", (8, 32, 33, "min", 3, 2, 0)),
 )
 # dense ops: op -> (name, shape, extra LayerCase fields)
 REAL_LAYERS = {
-    "linear": (("classifier 1280->100", (32, 1280), {"out_features": 100}),
+    "linear": (("classifier 1280->100, batch 128", (128, 1280), {"out_features": 100}),
                ("hidden 4096->1024", (8, 4096), {"out_features": 1024})),
     "softmax": (("1000 classes", (64, 1000), {"axis": -1}),),
     "softmax_cross_entropy": (("1000 classes", (64, 1000), {}),),
@@ -139,8 +165,11 @@ REAL_LAYERS = {
 }
 
 
-def _dtype(allowed):
-    return "float32" if "float32" in allowed else "float64"
+def _dtype(allowed, index):
+    """Real layers alternate float64 (tight bounds: subtle errors show) and float32 (what people
+    run), where both are claimed."""
+    both = ("float64", "float32") if index % 2 == 0 else ("float32", "float64")
+    return next(d for d in both if d in allowed)
 
 
 def _layout(required):
@@ -157,28 +186,31 @@ def real_layers(op_name: str, allowed: frozenset, required: frozenset = frozense
         return []
     cases = []
     if op_name == "conv2d":
-        for _, (batch, channels, size, filters, kernel, stride, padding, groups) in REAL_CONV2D:
+        for index, (_, (batch, channels, size, filters, kernel, stride, padding, groups)) in \
+                enumerate(REAL_CONV2D):
             bias = "bias" in allowed
             needs = {name for name, used in (("stride", stride > 1), ("padding", padding > 0),
                                              ("groups", groups > 1), ("bias", bias)) if used}
             if needs <= allowed and required - {"backward", "noncontiguous"} <= needs:
                 cases.append(Conv2dCase(batch, channels, size, size, filters, (kernel, kernel),
                                         (stride, stride), (padding, padding), (1, 1), groups,
-                                        bias, _dtype(allowed), _layout(required), 0, 0))
+                                        bias, _dtype(allowed, index), _layout(required), 0, 0))
     elif op_name == "pool2d":
-        for _, (batch, channels, size, mode, kernel, stride, padding) in REAL_POOL2D:
+        for index, (_, (batch, channels, size, mode, kernel, stride, padding)) in \
+                enumerate(REAL_POOL2D):
             needs = {mode} | {name for name, used in (("stride", stride > 1),
                                                       ("padding", padding > 0)) if used}
             if needs <= allowed and required - {"backward", "noncontiguous"} <= needs:
                 cases.append(Pool2dCase(batch, channels, size, size, mode, (kernel, kernel),
-                                        (stride, stride), (padding, padding), _dtype(allowed),
+                                        (stride, stride), (padding, padding),
+                                        _dtype(allowed, index),
                                         _layout(required), False, 0, 0))
     else:
-        for _, shape, extra in REAL_LAYERS.get(op_name, ()):
+        for index, (_, shape, extra) in enumerate(REAL_LAYERS.get(op_name, ())):
             if op_name == "linear":
                 extra = dict(extra, bias="bias" in allowed)
             needs = {"bias"} if extra.get("bias") else set()
             if required - {"backward", "noncontiguous"} <= needs:
-                cases.append(LayerCase(op=op_name, shape=shape, dtype=_dtype(allowed),
+                cases.append(LayerCase(op=op_name, shape=shape, dtype=_dtype(allowed, index),
                                        layout=_layout(required), magnitude=0, seed=0, **extra))
     return cases
