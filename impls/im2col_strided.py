@@ -26,12 +26,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from conformance.capabilities import Capabilities
-from impls.dense import (dropout_backward, dropout_forward, flatten_backward,  # noqa: F401
-                         flatten_forward, linear_backward, linear_forward, relu_backward,
-                         relu_forward, sigmoid_backward, sigmoid_forward,
-                         softmax_backward, softmax_cross_entropy_backward,
-                         softmax_cross_entropy_forward, softmax_forward, tanh_backward,
-                         tanh_forward)
+from impls.dense import *  # noqa: F403 - the dense ops (see impls.dense)
 from impls.validation import check_grad_out, conv2d_output_size, pool2d_output_size
 
 name = "im2col_strided"

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from conformance.sizes import extent, output_size
+
 DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 POOL_MODES = ("max", "avg", "min")
 
@@ -32,10 +34,6 @@ def _pair(name: str, value, minimum: int) -> tuple[int, int]:
     return int(value[0]), int(value[1])
 
 
-def _output_size(size: int, kernel_extent: int, stride: int, padding: int) -> int:
-    return (size + 2 * padding - kernel_extent) // stride + 1
-
-
 def _check_output(shape_desc: str, ho: int, wo: int) -> tuple[int, int]:
     if ho < 1 or wo < 1:
         raise ValueError(f"x: empty output of size ({ho}, {wo}): {shape_desc}; "
@@ -44,7 +42,7 @@ def _check_output(shape_desc: str, ho: int, wo: int) -> tuple[int, int]:
 
 
 def conv2d_output_size(x, weight, bias, stride, padding, dilation, groups) -> tuple[int, int]:
-    """Validate conv2d arguments (see DESIGN.md) and return (Ho, Wo)."""
+    """Validate conv2d arguments (docs/contract.md, "conv2d") and return (Ho, Wo)."""
     _array("x", x, 4, "(N, C, H, W)")
     _array("weight", weight, 4, "(F, C // groups, KH, KW)")
     if weight.dtype != x.dtype:
@@ -74,14 +72,14 @@ def conv2d_output_size(x, weight, bias, stride, padding, dilation, groups) -> tu
                          f"weight.shape={weight.shape}")
     if bias is not None and bias.shape != (f,):
         raise ValueError(f"bias must have shape (F,) = ({f},), got {bias.shape}")
-    ho = _output_size(h, dh * (kh - 1) + 1, sh, ph)
-    wo = _output_size(w, dw * (kw - 1) + 1, sw, pw)
+    ho = output_size(h, kh, sh, ph, dh)
+    wo = output_size(w, kw, sw, pw, dw)
     return _check_output(f"input {h}x{w}, padding {(ph, pw)}, dilated kernel "
-                         f"{dh * (kh - 1) + 1}x{dw * (kw - 1) + 1}", ho, wo)
+                         f"{extent(kh, dh)}x{extent(kw, dw)}", ho, wo)
 
 
 def pool2d_output_size(x, mode, kernel_size, stride, padding) -> tuple[int, int]:
-    """Validate pool2d arguments (see DESIGN.md) and return (Ho, Wo)."""
+    """Validate pool2d arguments (docs/contract.md, "pool2d") and return (Ho, Wo)."""
     _array("x", x, 4, "(N, C, H, W)")
     if mode not in POOL_MODES:
         raise ValueError(f"mode must be one of {POOL_MODES}, got {mode!r}")
@@ -94,8 +92,8 @@ def pool2d_output_size(x, mode, kernel_size, stride, padding) -> tuple[int, int]
     if min(x.shape) < 1:
         raise ValueError(f"x must have no zero-length axis, got shape {x.shape}")
     _, _, h, w = x.shape
-    ho = _output_size(h, kh, sh, ph)
-    wo = _output_size(w, kw, sw, pw)
+    ho = output_size(h, kh, sh, ph)
+    wo = output_size(w, kw, sw, pw)
     return _check_output(f"input {h}x{w}, padding {(ph, pw)}, kernel {kh}x{kw}", ho, wo)
 
 

@@ -1,15 +1,15 @@
 """``python -m tests.corpus``: the kill report of the buggy-implementation corpus.
 
-For each mutant, runs the checks its entry says must catch it (``ci`` profile, 5 s per-example
-time-out), and prints whether each caught it, after how many examples and seconds. Exits 1 when
-any mutant survives any of its checks.
+For each mutant, runs the checks its entry says must catch it (``ci`` profile, a per-example
+time-out of EXAMPLE_TIMEOUT seconds), and prints whether each caught it, after how many examples
+and seconds. Exits 1 when any mutant survives any of its checks.
 """
 import statistics
 import sys
 import time
 
 from conformance.runner import FAILED, run_check
-from tests.corpus import all_mutants
+from tests.corpus import EXAMPLE_TIMEOUT, all_mutants
 
 
 def main() -> int:
@@ -20,7 +20,7 @@ def main() -> int:
         firsts = []
         for target in mutant.caught_by:
             op, check = target.split(".")
-            result = run_check(mutant, path, op, check, "ci", example_timeout=5)
+            result = run_check(mutant, path, op, check, "ci", example_timeout=EXAMPLE_TIMEOUT)
             caught = result.status == FAILED
             if not caught:
                 survivors.append(f"{mutant.name} survived {target}")
