@@ -154,6 +154,9 @@ class OpRecord:
     data_features: frozenset[str] = frozenset()  # properties of the input values, not of the
                                                  # call: checked, but never refused
     choices: tuple[tuple[str, ...], ...] = (DTYPES,)  # every call uses one feature of each group
+    call_features: frozenset[str] = BACKWARD  # used by calling a function other than the
+                                              # forward (the checks that require them), never
+                                              # by a case's arguments
     inputs: tuple[str, ...] = ("x",)     # differentiable inputs, in the order backward returns them
     primary = "x"                        # the argument whose dtype is the call's dtype
     functions: tuple[Function, ...] = ()  # the interface an implementation writes
