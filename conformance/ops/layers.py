@@ -63,7 +63,7 @@ class LayerCase:
 
 @dataclass(frozen=True)
 class ReluCase(LayerCase):
-    zeros: bool         # a third of x exactly 0 (the gradient-at-zero convention)
+    zeros: bool = False   # a third of x exactly 0 (the gradient-at-zero convention)
 
     def standard_x(self, rng):
         z = rng.standard_normal(self.shape)
@@ -76,7 +76,7 @@ class ReluCase(LayerCase):
 
 @dataclass(frozen=True)
 class SoftmaxCase(LayerCase):
-    axis: int
+    axis: int = -1
 
 
 @dataclass(frozen=True)

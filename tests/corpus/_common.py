@@ -19,3 +19,12 @@ def conv_cache(xpad, weight, bias, stride, padding, dilation, groups, out_shape)
     """The cache layout of the naive implementation, so its backward can be reused."""
     return (xpad, weight, bias is not None, tuple(stride), tuple(padding), tuple(dilation), groups,
             out_shape)
+
+
+def log_sum_exp_rows(z):
+    """(log-sum-exp of each row, softmax of each row) of float64 logits z (N, K), max-shifted."""
+    with np.errstate(under="ignore"):
+        m = z.max(axis=1, keepdims=True)
+        e = np.exp(z - m)
+        s = e.sum(axis=1, keepdims=True)
+    return m[:, 0] + np.log(s[:, 0]), e / s
