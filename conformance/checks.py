@@ -230,6 +230,19 @@ def convention(impl, op: OpRecord, case) -> float:
     return max(forward(impl, op, case), gradient(op.inputs[0])(impl, op, case))
 
 
+def side_results(impl, op: OpRecord, case) -> float:
+    """The results of the op's side functions (e.g. batchnorm2d's running statistics) against
+    PyTorch, each element within the bound of its error scale and terms."""
+    arrays = case.arrays()
+    got = op.side_results(impl, arrays, case)
+    expected = op.side_oracle(arrays, case)
+    scales = op.side_error_scale(arrays, case)
+    terms = op.terms(case)
+    return max(compare(name, got[name], expected[name],
+                       elementwise_bound(terms[name], case.dtype, scales[name], expected[name]))
+               for name in expected)
+
+
 # --- 4. contract ----------------------------------------------------------------------------
 
 def _backward_if_claimed(impl, op: OpRecord, grad_out, cache, case) -> dict:
@@ -248,7 +261,8 @@ def _snapshot(arrays: dict) -> dict[str, bytes]:
 
 
 def no_mutation(impl, op: OpRecord, case) -> float:
-    """Inputs are bit-for-bit unchanged by forward and backward, and read-only inputs work.
+    """Inputs are bit-for-bit unchanged by forward, backward and the op's side functions (such as
+    batchnorm2d's running statistics), and read-only inputs work.
 
     Writable inputs are checked too: code may take another path for read-only arrays.
     """
@@ -259,13 +273,16 @@ def no_mutation(impl, op: OpRecord, case) -> float:
     before["grad_out"] = _bits(grad_out)
     _backward_if_claimed(impl, op, grad_out, cache, case)
     _backward_if_claimed(impl, op, grad_out, cache, case)
+    side = op.side_results(impl, arrays, case)
     changed = [k for k, v in _snapshot(inputs).items() if v != before[k]]
     if changed:
-        raise CheckFailure(f"forward/backward modified input(s) {changed} in place")
+        functions = "forward/backward" + "".join(f"/{name}" for name in side)
+        raise CheckFailure(f"{functions} modified input(s) {changed} in place")
     frozen = {k: read_only(v) for k, v in arrays.items()}
     try:
         _, cache = op.forward(impl, frozen, case)
         _backward_if_claimed(impl, op, read_only(grad_out), cache, case)
+        op.side_results(impl, frozen, case)
     except ValueError as exc:
         if "read-only" not in str(exc):
             raise
@@ -274,11 +291,13 @@ def no_mutation(impl, op: OpRecord, case) -> float:
 
 
 def no_aliasing(impl, op: OpRecord, case) -> float:
-    """No returned array shares memory with an input, another result, or a second backward's."""
+    """No returned array (side results included) shares memory with an input, another result, or
+    a second backward's."""
     arrays, out, cache, grad_out = _forward_and_grad(impl, op, case)
     first = _backward_if_claimed(impl, op, grad_out, cache, case)
     second = _backward_if_claimed(impl, op, grad_out, cache, case)
-    results = {"out": out, **{f"grad_{k}": v for k, v in first.items()}}
+    results = {"out": out, **{f"grad_{k}": v for k, v in first.items()},
+               **op.side_results(impl, arrays, case)}
     others = {**arrays, "grad_out": grad_out, **{f"grad_{k} (second backward)": v
                                                  for k, v in second.items()}}
     names = list(results)
@@ -291,7 +310,8 @@ def no_aliasing(impl, op: OpRecord, case) -> float:
 
 
 def layouts(impl, op: OpRecord, case) -> float:
-    """Non-contiguous inputs give the same results as contiguous copies (within twice the bound)."""
+    """Non-contiguous inputs give the same results (side results included) as contiguous copies,
+    within twice the bound."""
     arrays, out, cache, grad_out = _forward_and_grad(impl, op, case)
     grads = _backward_if_claimed(impl, op, grad_out, cache, case)
     contiguous = {k: np.asarray(v, order="C") for k, v in arrays.items()}
@@ -306,13 +326,21 @@ def layouts(impl, op: OpRecord, case) -> float:
         bound = 2 * elementwise_bound(terms[name], case.dtype, abs_grads[name], grads_c[name])
         worst = max(worst, compare(f"grad_{name} ({case.layout} vs contiguous)", grad,
                                    np.asarray(grads_c[name], np.float64), bound))
+    side = op.side_results(impl, arrays, case)
+    if side:
+        side_c = op.side_results(impl, contiguous, case)
+        scales = op.side_error_scale(arrays, case)
+        for name, result in side.items():
+            bound = 2 * elementwise_bound(terms[name], case.dtype, scales[name], side_c[name])
+            worst = max(worst, compare(f"{name} ({case.layout} vs contiguous)", result,
+                                       np.asarray(side_c[name], np.float64), bound))
     return worst
 
 
 def deterministic(impl, op: OpRecord, case) -> float:
     """Repeated forward calls, and repeated backward calls on one cache, give identical bits,
     also when another forward (other data, same shapes) ran in between: backward depends on its
-    own cache only, never on state left by the latest call."""
+    own cache only, never on state left by the latest call. Side results repeat bit for bit."""
     arrays, out, cache, grad_out = _forward_and_grad(impl, op, case)
     again, _ = op.forward(impl, arrays, case)
     if _bits(out) != _bits(again):
@@ -327,6 +355,10 @@ def deterministic(impl, op: OpRecord, case) -> float:
         if _bits(first[name]) != _bits(third[name]):
             raise CheckFailure(f"grad_{name} changed after a forward call on other data: "
                                "backward uses state outside its cache")
+    side, again = op.side_results(impl, arrays, case), op.side_results(impl, arrays, case)
+    for name in side:
+        if _bits(side[name]) != _bits(again[name]):
+            raise CheckFailure(f"two calls on the same inputs gave different {name}")
     return 0.0
 
 
@@ -419,6 +451,7 @@ KINDS: dict[str, CheckKind] = {
     "loss_finite_difference": CheckKind(loss_finite_difference, required=BACKWARD),
     "jacobian": CheckKind(jacobian, exclude=FLOAT64_ONLY, required=BACKWARD, tier=TINY),
     "convention": CheckKind(convention, required=BACKWARD),
+    "side_results": CheckKind(side_results),
     "no_mutation": CheckKind(no_mutation),
     "no_aliasing": CheckKind(no_aliasing),
     "layouts": CheckKind(layouts, required=frozenset({"noncontiguous"})),

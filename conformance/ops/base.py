@@ -250,6 +250,12 @@ class OpRecord:
     def out_shape(self, case) -> tuple[int, ...]:
         raise NotImplementedError
 
+    def side_results(self, impl, arrays: dict, case) -> dict[str, np.ndarray]:
+        """{name: result} of the op's functions besides forward and backward (batchnorm2d's
+        running statistics), checked like the forward's, for those the implementation claims;
+        the contract checks call them too. None by default."""
+        return {}
+
     # -- truth and error scales ----------------------------------------------------------------
 
     def oracle(self, arrays: dict, case, grad_out=None):
@@ -263,8 +269,16 @@ class OpRecord:
         raise NotImplementedError
 
     def terms(self, case) -> dict[str, int]:
-        """Roundings per element of "out" and of each gradient, each relative to the element's
-        error scale (0: exact selection or copy)."""
+        """Roundings per element of "out", of each gradient and of each side result, each
+        relative to the element's error scale (0: exact selection or copy)."""
+        raise NotImplementedError
+
+    def side_oracle(self, arrays: dict, case) -> dict[str, np.ndarray]:
+        """{name: side result} from PyTorch in float64 (see side_results)."""
+        raise NotImplementedError
+
+    def side_error_scale(self, arrays: dict, case) -> dict[str, np.ndarray]:
+        """{name: error scale} of each side result (see error_scale)."""
         raise NotImplementedError
 
     # -- finite differences: defaults for ops linear in each input ---------------------------
