@@ -276,11 +276,12 @@ def softmax_cross_entropy_backward(grad_loss, cache):
 
 # ----- batchnorm2d, one channel at a time ------------------------------------------------------
 
-def _channel_statistics(xc):
-    """Mean and biased variance of one channel's values (float64), in two passes."""
+def _channel_statistics(xc, ddof=0):
+    """Mean and variance of one channel's values (float64), in two passes; the variance
+    divides by m - ddof (0: biased, 1: unbiased)."""
     m = xc.size
     mean = np.sum(xc) / m
-    var = np.sum((xc - mean) ** 2) / m
+    var = np.sum((xc - mean) ** 2) / (m - ddof)
     return mean, var
 
 
@@ -295,21 +296,28 @@ def batchnorm2d_forward(x, gamma, beta, *, training, running_mean, running_var, 
     capabilities.require("batchnorm2d", x=x, gamma=gamma, beta=beta, training=training,
                          running_mean=running_mean, running_var=running_var)
     channels = x.shape[1]
-    out = np.empty(x.shape, dtype=x.dtype)
-    centred = np.empty(x.shape, dtype=np.float64)
-    variances = np.empty(channels)
+    means, stds = np.empty(channels), np.empty(channels)
     for c in range(channels):
-        xc = x[:, c].astype(np.float64)
         if training:
-            mean, var = _channel_statistics(xc)
+            mean, var = _channel_statistics(x[:, c].astype(np.float64))
         else:
             mean, var = float(running_mean[c]), float(running_var[c])
-        centred[:, c] = xc - mean
-        variances[c] = var
-        xhat = centred[:, c] / math.sqrt(var + eps)
+        means[c], stds[c] = mean, math.sqrt(var + eps)
+    return normalise_channels(x, gamma, beta, means, stds, training)
+
+
+@_QUIET_UNDERFLOW
+def normalise_channels(x, gamma, beta, means, stds, training):
+    """The forward for given per-channel float64 statistics (C,): returns (out, cache) with
+    out[:, c] = gamma[c] * (x[:, c] - means[c]) / stds[c] + beta[c]. With ``training`` the
+    backward differentiates through means and stds as the batch mean and sqrt(var + eps)."""
+    out = np.empty(x.shape, dtype=x.dtype)
+    centred = np.empty(x.shape, dtype=np.float64)
+    for c in range(x.shape[1]):
+        centred[:, c] = x[:, c].astype(np.float64) - means[c]
+        xhat = centred[:, c] / stds[c]
         out[:, c] = float(gamma[c]) * xhat + float(beta[c])
-    cache = (centred, variances, gamma.astype(np.float64), float(eps), bool(training), x.dtype)
-    return out, cache
+    return out, (centred, stds, gamma.astype(np.float64), bool(training), x.dtype)
 
 
 @_QUIET_UNDERFLOW
@@ -319,7 +327,7 @@ def batchnorm2d_backward(grad_out, cache):
     Training differentiates through the batch mean and variance; eval treats the running
     statistics as constants.
     """
-    centred, variances, gamma, eps, training, dtype = cache
+    centred, stds, gamma, training, dtype = cache
     check_grad_out(grad_out, centred.shape, dtype)
     channels = centred.shape[1]
     m = centred[:, 0].size
@@ -328,14 +336,13 @@ def batchnorm2d_backward(grad_out, cache):
     grad_beta = np.empty(channels, dtype=dtype)
     for c in range(channels):
         g = grad_out[:, c].astype(np.float64)
-        x_mu = centred[:, c]
-        std = math.sqrt(variances[c] + eps)
+        x_mu, std = centred[:, c], stds[c]
         xhat = x_mu / std
         grad_beta[c] = np.sum(g)
         grad_gamma[c] = np.sum(g * xhat)
         dxhat = g * gamma[c]
         if training:
-            dvar = np.sum(dxhat * x_mu) * -0.5 * std ** -3
+            dvar = np.sum(dxhat * x_mu) * -0.5 * std ** -3      # std ** -3 = (var + eps) ** -1.5
             dmu = np.sum(-dxhat / std) + dvar * np.sum(-2 * x_mu) / m
             grad_x[:, c] = dxhat / std + dvar * 2 * x_mu / m + dmu / m
         else:
@@ -355,10 +362,7 @@ def batchnorm2d_running_stats(x, running_mean, running_var, *, momentum):
     new_mean = np.empty(channels, dtype=x.dtype)
     new_var = np.empty(channels, dtype=x.dtype)
     for c in range(channels):
-        xc = x[:, c].astype(np.float64)
-        m = xc.size
-        mean, var = _channel_statistics(xc)
-        unbiased = var * m / (m - 1)
+        mean, unbiased = _channel_statistics(x[:, c].astype(np.float64), ddof=1)
         new_mean[c] = (1 - momentum) * float(running_mean[c]) + momentum * mean
         new_var[c] = (1 - momentum) * float(running_var[c]) + momentum * unbiased
     return new_mean, new_var
