@@ -199,8 +199,8 @@ _CHANNEL_AXES = (0, 2, 3)   # the axes each channel's statistics run over
 
 
 def _as_channel(v):
-    """(C,) -> float64 (1, C, 1, 1), broadcasting against (N, C, H, W)."""
-    return np.asarray(v, dtype=np.float64).reshape(1, -1, 1, 1)
+    """(C,) -> a new float64 (1, C, 1, 1) array, broadcasting against (N, C, H, W)."""
+    return np.array(v, dtype=np.float64).reshape(1, -1, 1, 1)
 
 
 def _batch_statistics(x64):
@@ -227,8 +227,9 @@ def batchnorm2d_forward(x, gamma, beta, *, training, running_mean, running_var, 
         mean, var = _as_channel(running_mean), _as_channel(running_var)
     sigma = np.sqrt(var + eps)
     xhat = (x64 - mean) / sigma
-    out = (_as_channel(gamma) * xhat + _as_channel(beta)).astype(x.dtype)
-    return out, (xhat, sigma, _as_channel(gamma), bool(training), x.dtype)
+    gamma = _as_channel(gamma)
+    out = (gamma * xhat + _as_channel(beta)).astype(x.dtype)
+    return out, (xhat, sigma, gamma, bool(training), x.dtype)
 
 
 @np.errstate(under="ignore")

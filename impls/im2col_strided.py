@@ -233,7 +233,7 @@ def batchnorm2d_forward(x, gamma, beta, *, training, running_mean, running_var, 
         var = np.asarray(running_var, np.float64)
     sigma = np.sqrt(var + eps)
     xhat = centred / sigma[:, None]
-    gamma64 = np.asarray(gamma, np.float64)
+    gamma64 = np.array(gamma, np.float64)   # a copy: the cache must not see later changes
     out = gamma64[:, None] * xhat + np.asarray(beta, np.float64)[:, None]
     return _from_channel_rows(out, x.shape, x.dtype), (xhat, sigma, gamma64, bool(training),
                                                        x.shape, x.dtype)
