@@ -54,8 +54,8 @@ def _method(op: str, function: Function) -> str:
              f'        """{doc}{closing}"""']
     if function.require is not None:
         arguments = ", ".join(f"{p}={p}" for p in function.require)
-        lines += ["        # First validate the arguments: ValueError/TypeError naming the parameter.",
-                  "        # Then refuse what is not claimed:",
+        lines += ["        # First validate the arguments: ValueError/TypeError naming the",
+                  "        # parameter. Then refuse what is not claimed:",
                   *textwrap.wrap(f'CAPABILITIES.require("{op}", {arguments})', width=92,
                                  initial_indent=" " * 8, subsequent_indent=" " * 29)]
     lines.append(f'        raise NotImplementedError("{function.name}")')

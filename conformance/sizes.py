@@ -30,7 +30,8 @@ SEEDS = Range(0, 2**32 - 1)
 
 
 class Sizes:
-    """Named ranges of one op at one tier: ``Sizes(batch=(1, 3), kernel=(1, 4)).batch.high == 3``."""
+    """Named ranges of one op at one tier:
+    ``Sizes(batch=(1, 3), kernel=(1, 4)).batch.high == 3``."""
 
     def __init__(self, **ranges: tuple[int, int]):
         self._ranges = {name: Range(*bounds) for name, bounds in ranges.items()}
@@ -42,7 +43,8 @@ class Sizes:
             raise AttributeError(f"no size range {name!r}; known: {sorted(self._ranges)}") from None
 
     def __repr__(self) -> str:
-        return "Sizes(" + ", ".join(f"{k}=({r.low}, {r.high})" for k, r in self._ranges.items()) + ")"
+        ranges = ", ".join(f"{k}=({r.low}, {r.high})" for k, r in self._ranges.items())
+        return f"Sizes({ranges})"
 
 
 def extent(kernel: int, dilation: int = 1) -> int:

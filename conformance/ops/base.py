@@ -139,6 +139,18 @@ def is_rectangular(*pairs) -> bool:
     return any(len(set(as_pair(pair))) > 1 for pair in pairs)
 
 
+def example_storage(features) -> dict[str, str]:
+    """dtype and layout of an example case using ``features``: float32 and a non-contiguous
+    layout only when asked for."""
+    return {"dtype": "float32" if "float32" in features else "float64",
+            "layout": "reversed" if "noncontiguous" in features else "contiguous"}
+
+
+def error_dtype(claimed) -> str:
+    """The dtype of error inputs: float64 where claimed, else float32."""
+    return "float64" if "float64" in claimed else "float32"
+
+
 def torch_oracle():
     """reference.torch_oracle, imported on first use (it imports torch)."""
     from reference import torch_oracle as oracle

@@ -25,9 +25,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from conformance.layouts import lay_out
-from conformance.ops.base import (CONTRACT_CHECKS, BACKWARD, ErrorInput, Function, OpRecord,
-                                  applies, expect_array, expect_pair, expect_tuple,
-                                  torch_oracle)
+from conformance.ops.base import (BACKWARD, CONTRACT_CHECKS, ErrorInput, Function, OpRecord,
+                                  applies, error_dtype, example_storage, expect_array, expect_pair,
+                                  expect_tuple, torch_oracle)
 from conformance.sizes import SMALL, TINY, Range, Sizes
 from conformance.tolerance import unit_roundoff
 
@@ -99,8 +99,8 @@ class _Statistics:
     rho: np.ndarray
 
 
-FORWARD_DOC = """Batch normalisation, as torch.nn.functional.batch_norm(x, running_mean, running_var,
-gamma, beta, training, momentum, eps) (its output only).
+FORWARD_DOC = """Batch normalisation, as torch.nn.functional.batch_norm(x, running_mean,
+running_var, gamma, beta, training, momentum, eps) (its output only).
 
 x: (N, C, H, W); gamma, beta: (C,); running_mean, running_var: (C,) or None.
 training=True: per channel c, the mean and the biased variance (divided by m = N * H * W)
@@ -117,8 +117,8 @@ BACKWARD_DOC = """Gradients of sum(out * grad_out): grad_out (N, C, H, W) in the
 Returns (grad_x (N, C, H, W), grad_gamma (C,), grad_beta (C,)). Training differentiates
 through the batch mean and variance; eval treats the running statistics as constants."""
 
-RUNNING_STATS_DOC = """The running statistics a training-mode forward leaves (feature "running_stats"),
-as PyTorch updates them:
+RUNNING_STATS_DOC = """The running statistics a training-mode forward leaves (feature
+"running_stats"), as PyTorch updates them:
 new_mean = (1 - momentum) * running_mean + momentum * batch mean
 new_var  = (1 - momentum) * running_var + momentum * unbiased batch variance (divided by m - 1)
 Returns (new_mean, new_var): new (C,) arrays in x's dtype; the inputs are never modified.
@@ -214,13 +214,11 @@ class BatchNorm2d(OpRecord):
     def example(self, features):
         return BatchNorm2dCase(
             batch=2, channels=3, height=2, width=3, training="eval" not in features,
-            running=True, eps=1e-5, momentum=0.1, offset=1.0, spread=1.0,
-            dtype="float32" if "float32" in features else "float64",
-            layout="reversed" if "noncontiguous" in features else "contiguous", magnitude=0,
-            seed=0)
+            running=True, eps=1e-5, momentum=0.1, offset=1.0, spread=1.0, magnitude=0, seed=0,
+            **example_storage(features))
 
     def error_inputs(self, claimed):
-        dtype = "float64" if "float64" in claimed else "float32"
+        dtype = error_dtype(claimed)
         rng = np.random.default_rng(0)
         x = rng.standard_normal((2, 3, 2, 2)).astype(dtype)
         gamma, beta = rng.standard_normal(3).astype(dtype), rng.standard_normal(3).astype(dtype)

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from conformance.layouts import lay_out
-from conformance.ops.base import (CONTRACT_CHECKS, ErrorInput, Function, OpRecord,
-                                  applies, as_pair, expect_array, expect_pair,
+from conformance.ops.base import (CONTRACT_CHECKS, ErrorInput, Function, OpRecord, applies,
+                                  as_pair, error_dtype, example_storage, expect_array, expect_pair,
                                   expect_weighted_grads, is_rectangular, torch_oracle)
 from conformance.sizes import SMALL, TINY, Sizes, extent, output_size
 
@@ -189,13 +189,11 @@ class Conv2d(OpRecord):
             stride=(2, 2) if "stride" in features else (1, 1),
             padding=(1, 1) if "padding" in features else (0, 0),
             dilation=(2, 2) if "dilation" in features else (1, 1),
-            groups=2 if "groups" in features else 1, bias="bias" in features,
-            dtype="float32" if "float32" in features else "float64",
-            layout="reversed" if "noncontiguous" in features else "contiguous", magnitude=0,
-            seed=0)
+            groups=2 if "groups" in features else 1, bias="bias" in features, magnitude=0,
+            seed=0, **example_storage(features))
 
     def error_inputs(self, claimed):
-        dtype = "float64" if "float64" in claimed else "float32"
+        dtype = error_dtype(claimed)
         rng = np.random.default_rng(0)
         x = rng.standard_normal((2, 4, 6, 6)).astype(dtype)
         w = rng.standard_normal((4, 4, 3, 3)).astype(dtype)

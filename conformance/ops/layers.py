@@ -20,7 +20,8 @@ import numpy as np
 
 from conformance.layouts import lay_out
 from conformance.ops.base import (CONTRACT_CHECKS, ErrorInput, Function, OpRecord, applies,
-                                  expect_array, expect_pair, expect_weighted_grads, torch_oracle)
+                                  error_dtype, example_storage, expect_array, expect_pair,
+                                  expect_weighted_grads, torch_oracle)
 from conformance.sizes import SMALL, TINY, Range, Sizes
 
 EXP_TERMS = 8            # roundings charged to one exp/log/tanh and the arithmetic around it
@@ -165,12 +166,11 @@ class LayerRecord(OpRecord):
         return self.example_with(features)
 
     def example_with(self, features, shape=(2, 3), **fields):
-        return self.case_type(shape=shape, dtype="float32" if "float32" in features else "float64",
-                              layout="reversed" if "noncontiguous" in features else "contiguous",
-                              magnitude=0, seed=0, **fields)
+        return self.case_type(shape=shape, magnitude=0, seed=0, **example_storage(features),
+                              **fields)
 
     def _x(self, claimed):
-        dtype = "float64" if "float64" in claimed else "float32"
+        dtype = error_dtype(claimed)
         return np.random.default_rng(0).standard_normal((2, 3)).astype(dtype)
 
     def error_inputs(self, claimed):

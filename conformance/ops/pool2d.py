@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from conformance.layouts import lay_out
-from conformance.ops.base import (CONTRACT_CHECKS, DTYPES, ErrorInput, Function, OpRecord,
-                                  applies, as_pair, expect_array, expect_pair, is_rectangular,
-                                  torch_oracle)
+from conformance.ops.base import (CONTRACT_CHECKS, DTYPES, ErrorInput, Function, OpRecord, applies,
+                                  as_pair, error_dtype, example_storage, expect_array, expect_pair,
+                                  is_rectangular, torch_oracle)
 from conformance.sizes import SMALL, TINY, Range, Sizes, output_size
 from reference.finite_diff import window_top2_gap
 
@@ -194,13 +194,11 @@ class Pool2d(OpRecord):
             batch=2, channels=3, height=7, width=6, mode=modes[0],
             kernel=(3, 2) if "rectangular" in features else (3, 3),
             stride=(2, 2) if "stride" in features else (1, 1),
-            padding=(1, 1) if "padding" in features else (0, 0),
-            dtype="float32" if "float32" in features else "float64",
-            layout="reversed" if "noncontiguous" in features else "contiguous",
-            ties=False, magnitude=0, seed=0)
+            padding=(1, 1) if "padding" in features else (0, 0), ties=False, magnitude=0,
+            seed=0, **example_storage(features))
 
     def error_inputs(self, claimed):
-        dtype = "float64" if "float64" in claimed else "float32"
+        dtype = error_dtype(claimed)
         mode = next((m for m in MODES if m in claimed), "max")
         x = np.random.default_rng(0).standard_normal((2, 3, 6, 6)).astype(dtype)
         good = dict(mode=mode, kernel_size=(2, 2), stride=(1, 1), padding=(0, 0))
