@@ -13,9 +13,9 @@ roundoff of the dtype, S = sqrt(var + eps), xhat = (x - mean) / S, and
     H_j = |xhat_j|
     rho = m u M^2          the second-order effect of the mean's error on the variance
 
-Cases vary eps (1e-5, 1e-3, 0.1), momentum (0, 0.1, 0.5, 1), the mean offset of each channel
-against its spread (0, 1 and 2^10 spreads), channels of constant values (variance 0, so
-1 / sqrt(var + eps) = 1 / sqrt(eps)) or of variance far below eps, and magnitudes 2^+-20.
+Cases vary eps (1e-5, 1e-3, 0.1), momentum (0, 0.1, 0.5, 1), the mean of each channel against
+its spread (0 to 2^22 standard deviations away from 0), channels of constant values (variance
+0, so 1 / sqrt(var + eps) = 1 / sqrt(eps)) or of variance far below eps, and magnitudes 2^+-20.
 """
 from __future__ import annotations
 
@@ -33,8 +33,8 @@ from conformance.tolerance import unit_roundoff
 
 EPSILONS = (1e-5, 1e-3, 0.1)
 MOMENTA = (0.1, 0.0, 0.5, 1.0)
-OFFSETS = (0.0, 1.0, 2.0**10)      # each channel's mean, in units of its spread (at least)
-SPREADS = (1.0, 2.0**-12, 0.0)     # each channel's standard deviation, before the magnitude
+OFFSETS = (0.0, 1.0, 2.0**10)      # each channel's mean over the scale (times 1 to 2, either sign)
+SPREADS = (1.0, 2.0**-12, 0.0)     # each channel's standard deviation over the scale
 RUNNING_VAR = (0.25, 2.0)          # running variances: the spread squared times U(0.25, 2)
 FD_STEPS = 2**13                   # finite-difference step: the smallest S over this power of 2
 CHANNEL_AXES = (0, 2, 3)
