@@ -23,7 +23,8 @@ def case_size(op: str, case_json: str | None) -> str:
     record = OPS[op]
     case = record.case_from_json(case_json)
     name, array = max(case.arrays().items(), key=lambda item: item[1].size)
-    size = f"{name} {'x'.join(map(str, array.shape))} = {array.size} elements"
+    elements = "element" if array.size == 1 else "elements"
+    size = f"{name} {'x'.join(map(str, array.shape))} = {array.size} {elements}"
     terms = record.terms(case)["out"]
     return f"{size}, {terms} terms per output element" if terms else size
 
