@@ -1,8 +1,10 @@
-"""Conformance harness for NumPy convolution and pooling layers.
+"""Conformance harness for NumPy CNN layers (the contract: docs/contract.md).
 
-Only the tiny ``Capabilities`` type is imported here, so an implementation can
-``from conformance import Capabilities`` without pulling in the harness (or torch).
+Only what an implementation may use is imported here: the ``Capabilities`` type and the
+output-size formula. Neither pulls in torch or Hypothesis (the op records behind them import
+those only on use), so an implementation can ``from conformance import Capabilities`` cheaply.
 """
-from conformance.capabilities import Capabilities, FEATURES, features_used
+from conformance.capabilities import FEATURES, Capabilities, features_used
+from conformance.sizes import output_size
 
-__all__ = ["Capabilities", "FEATURES", "features_used"]
+__all__ = ["Capabilities", "FEATURES", "features_used", "output_size"]

@@ -19,12 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-BUILTINS = {
-    "naive": "impls.naive",
-    "im2col_index": "impls.im2col_index",
-    "im2col_strided": "impls.im2col_strided",
-    "numba": "impls.numba_direct",
-}
+from conformance.sizes import output_size
+from impls import BUILTIN
+
 # Largest number of multiply-adds (or window reads) the naive loops are given.
 NAIVE_LIMIT = 2_000_000
 
@@ -45,8 +42,8 @@ class Case:
         """Multiply-adds (conv) or window reads (pool) of one forward pass."""
         n, c, h, w = self.x_shape
         kh, kw = self.weight_shape[2:] if self.weight_shape else self.kernel
-        ho = (h + 2 * self.padding[0] - kh) // self.stride[0] + 1
-        wo = (w + 2 * self.padding[1] - kw) // self.stride[1] + 1
+        ho = output_size(h, kh, self.stride[0], self.padding[0])
+        wo = output_size(w, kw, self.stride[1], self.padding[1])
         if self.weight_shape:
             return n * self.weight_shape[0] * ho * wo * self.weight_shape[1] * kh * kw
         return n * c * ho * wo * kh * kw
@@ -150,7 +147,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="conformance.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per case (default 5)")
     parser.add_argument("--dtype", choices=("float32", "float64", "both"), default="both")
-    parser.add_argument("--impl", action="append", choices=sorted(BUILTINS),
+    parser.add_argument("--impl", action="append", choices=sorted(BUILTIN),
                         help="implementation to time (repeatable; default: all built-ins)")
     args = parser.parse_args(argv)
     if args.repeat < 1:
@@ -160,8 +157,8 @@ def main(argv=None) -> int:
 
     torch.set_num_threads(2)
     impls = {}
-    for name in args.impl or list(BUILTINS):
-        module = importlib.import_module(BUILTINS[name])
+    for name in args.impl or list(BUILTIN):
+        module = importlib.import_module(BUILTIN[name])
         if hasattr(module, "warm_up"):
             module.warm_up()
         impls[name] = module

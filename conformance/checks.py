@@ -1,9 +1,13 @@
-"""The checks of DESIGN.md, written once against the op-record interface.
+"""The checks (docs/contract.md, "The checks"), written once against the op-record interface.
 
 A property check takes (impl, op, case), returns the worst error as a fraction of its bound
 (0 for checks that compare exactly), and raises CheckFailure (or whatever the implementation
 raised) when the case fails. Fixed checks (error inputs, unclaimed features) run a fixed list
 instead of generated cases.
+
+KINDS at the end names every kind of check with the narrowing it always needs (e.g. the
+Jacobian: float64 only, tiny shapes). Which checks apply to an op is the op record's
+``checks``; conformance.suite puts the two together.
 """
 from __future__ import annotations
 
@@ -13,17 +17,19 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from hypothesis import reject
 
-from conformance.capabilities import DATA_FEATURES
-from conformance.cases import random_like
+from conformance.cases import DIRECTION_STREAM, GRAD_STREAM, random_like
 from conformance.error_map import ErrorMap
 from conformance.layouts import read_only
-from conformance.ops.base import OpRecord
+from conformance.ops.base import BACKWARD, OpRecord
+from conformance.sizes import TINY
 from conformance.tolerance import (SAFETY, U64, Mismatch, elementwise_bound, error_ratios,
                                    scalar_bound, unit_roundoff, worst_element)
 from reference.finite_diff import (central_difference, inner, inner_abs, jacobian_by_differences,
                                    jacobian_by_vjp)
 
-GRAD_STREAM, DIRECTION_STREAM = 1, 2
+# Finite-difference directions have entries k / DIRECTION_LEVELS, |k| <= DIRECTION_LEVELS: few
+# significant bits, so x +- h v is exact or nearly so, and |v| <= 1.
+DIRECTION_LEVELS = 16
 
 
 class CheckFailure(AssertionError):
@@ -68,7 +74,7 @@ def forward(impl, op: OpRecord, case) -> float:
     arrays = case.arrays()
     out, _ = op.forward(impl, arrays, case)
     expected, _ = op.oracle(arrays, case)
-    abs_out, _ = op.abs_oracle(arrays, case, None)
+    abs_out, _ = op.error_scale(arrays, case, None)
     bound = elementwise_bound(op.terms(case)["out"], case.dtype, abs_out, expected)
     return compare("out", out, expected, bound)
 
@@ -80,7 +86,7 @@ def gradient(name: str) -> Callable:
         arrays, _, cache, grad_out = _forward_and_grad(impl, op, case)
         grads = op.backward(impl, grad_out, cache, case)
         _, expected = op.oracle(arrays, case, grad_out)
-        _, abs_grads = op.abs_oracle(arrays, case, grad_out)
+        _, abs_grads = op.error_scale(arrays, case, grad_out)
         bound = elementwise_bound(op.terms(case)[name], case.dtype, abs_grads[name], expected[name])
         return compare(f"grad_{name}", grads[name], expected[name], bound)
     check.__name__ = f"grad_{name}"
@@ -115,6 +121,11 @@ def adjoint(impl, op: OpRecord, case) -> float:
     return worst
 
 
+def _direction(rng, shape) -> np.ndarray:
+    """A finite-difference direction (see DIRECTION_LEVELS)."""
+    return rng.integers(-DIRECTION_LEVELS, DIRECTION_LEVELS + 1, size=shape) / DIRECTION_LEVELS
+
+
 def _differentiable(op: OpRecord, arrays: dict) -> list[str]:
     return [name for name in op.inputs if name in arrays]
 
@@ -137,15 +148,15 @@ def finite_difference(impl, op: OpRecord, case) -> float:
     arrays, _, cache, grad_out = _forward_and_grad(impl, op, case)
     name = op.inputs[0]
     grad = op.backward(impl, grad_out, cache, case)[name]
-    rng = np.random.default_rng([case.seed, DIRECTION_STREAM])
-    direction = rng.integers(-16, 17, size=arrays[name].shape) / 16.0
+    direction = _direction(np.random.default_rng([case.seed, DIRECTION_STREAM]),
+                           arrays[name].shape)
     step = op.fd_step(case)
     if not op.fd_valid(case, arrays, name, direction, step):
         reject()
     fd = central_difference(lambda a: op.forward(impl, a, case)[0], arrays, name, direction, step)
     quotient_error = (SAFETY * op.fd_truncation(case, arrays, name, direction, step)
                       + _evaluation_error(impl, op, case, arrays, step))
-    _, abs_grads = op.abs_oracle(arrays, case, grad_out)
+    _, abs_grads = op.error_scale(arrays, case, grad_out)
     bound = inner_abs(grad_out, quotient_error) + scalar_bound(
         op.terms(case)[name], case.dtype, inner_abs(direction, abs_grads[name]),
         inner_abs(fd, grad_out) + inner_abs(direction, grad), max(fd.size, grad.size))
@@ -179,6 +190,40 @@ def jacobian(impl, op: OpRecord, case) -> float:
     return worst
 
 
+def loss_finite_difference(impl, op: OpRecord, case) -> float:
+    """For each input of a composed op with a scalar loss (the network), a directional central
+    difference of the implementation's own loss against <v, grad>, in float64.
+
+    The record's ``same_pattern`` says whether the two ends share every selection (relu signs,
+    pool winners; otherwise the case is invalid, not failed), and ``fd_loss_truncation`` bounds
+    the truncation error there. Rounding: both losses (n terms each, plus forming the inputs)
+    and the gradient's own rounding.
+    """
+    arrays = case.arrays()
+    _, cache = op.layers(impl, arrays, case)
+    grads = op.backward(impl, np.asarray(1.0), cache, case)
+    _, abs_grads = op.error_scale(arrays, case, np.asarray(1.0))
+    abs_loss, _ = op.error_scale(arrays, case, None)
+    n = op.terms(case)["out"]
+    step = op.fd_step(case)
+    rng = np.random.default_rng([case.seed, DIRECTION_STREAM])
+    worst = 0.0
+    for name in op.inputs:
+        direction = _direction(rng, arrays[name].shape)
+        ends = [op.layers(impl, dict(arrays, **{name: arrays[name] + sign * step * direction}),
+                          case)[0] for sign in (1, -1)]
+        if not op.same_pattern(*ends):
+            reject()
+        fd = (float(ends[0]["loss"]) - float(ends[1]["loss"])) / (2 * step)
+        bound = (SAFETY * op.fd_loss_truncation(ends, step)
+                 + SAFETY * (n + 1) * 2 * U64 * float(abs_loss) / step
+                 + SAFETY * n * 2 * U64 * inner_abs(direction, abs_grads[name]))
+        worst = max(worst, compare_scalar(f"(loss({name}+hv) - loss({name}-hv))/2h vs "
+                                          f"<v, grad_{name}>", fd,
+                                          inner(direction, grads[name]), bound))
+    return worst
+
+
 def gradients(impl, op: OpRecord, case) -> float:
     """Every input's gradient against PyTorch autograd (for the composed network)."""
     return max(gradient(name)(impl, op, case) for name in op.inputs)
@@ -189,6 +234,19 @@ def convention(impl, op: OpRecord, case) -> float:
     max/min pooling with ties (the first extreme element of each window wins), relu at exact
     zeros (gradient 0)."""
     return max(forward(impl, op, case), gradient(op.inputs[0])(impl, op, case))
+
+
+def side_results(impl, op: OpRecord, case) -> float:
+    """The results of the op's side functions (e.g. batchnorm2d's running statistics) against
+    PyTorch, each element within the bound of its error scale and terms."""
+    arrays = case.arrays()
+    got = op.side_results(impl, arrays, case)
+    expected = op.side_oracle(arrays, case)
+    scales = op.side_error_scale(arrays, case)
+    terms = op.terms(case)
+    return max(compare(name, got[name], expected[name],
+                       elementwise_bound(terms[name], case.dtype, scales[name], expected[name]))
+               for name in expected)
 
 
 # --- 4. contract ----------------------------------------------------------------------------
@@ -209,7 +267,8 @@ def _snapshot(arrays: dict) -> dict[str, bytes]:
 
 
 def no_mutation(impl, op: OpRecord, case) -> float:
-    """Inputs are bit-for-bit unchanged by forward and backward, and read-only inputs work.
+    """Inputs are bit-for-bit unchanged by forward, backward and the op's side functions (such as
+    batchnorm2d's running statistics), and read-only inputs work.
 
     Writable inputs are checked too: code may take another path for read-only arrays.
     """
@@ -220,13 +279,16 @@ def no_mutation(impl, op: OpRecord, case) -> float:
     before["grad_out"] = _bits(grad_out)
     _backward_if_claimed(impl, op, grad_out, cache, case)
     _backward_if_claimed(impl, op, grad_out, cache, case)
+    side = op.side_results(impl, arrays, case)
     changed = [k for k, v in _snapshot(inputs).items() if v != before[k]]
     if changed:
-        raise CheckFailure(f"forward/backward modified input(s) {changed} in place")
+        functions = "forward/backward" + "".join(f"/{name}" for name in side)
+        raise CheckFailure(f"{functions} modified input(s) {changed} in place")
     frozen = {k: read_only(v) for k, v in arrays.items()}
     try:
         _, cache = op.forward(impl, frozen, case)
         _backward_if_claimed(impl, op, read_only(grad_out), cache, case)
+        op.side_results(impl, frozen, case)
     except ValueError as exc:
         if "read-only" not in str(exc):
             raise
@@ -235,11 +297,13 @@ def no_mutation(impl, op: OpRecord, case) -> float:
 
 
 def no_aliasing(impl, op: OpRecord, case) -> float:
-    """No returned array shares memory with an input, another result, or a second backward's."""
+    """No returned array (side results included) shares memory with an input, another result, or
+    a second backward's."""
     arrays, out, cache, grad_out = _forward_and_grad(impl, op, case)
     first = _backward_if_claimed(impl, op, grad_out, cache, case)
     second = _backward_if_claimed(impl, op, grad_out, cache, case)
-    results = {"out": out, **{f"grad_{k}": v for k, v in first.items()}}
+    results = {"out": out, **{f"grad_{k}": v for k, v in first.items()},
+               **op.side_results(impl, arrays, case)}
     others = {**arrays, "grad_out": grad_out, **{f"grad_{k} (second backward)": v
                                                  for k, v in second.items()}}
     names = list(results)
@@ -252,14 +316,15 @@ def no_aliasing(impl, op: OpRecord, case) -> float:
 
 
 def layouts(impl, op: OpRecord, case) -> float:
-    """Non-contiguous inputs give the same results as contiguous copies (within twice the bound)."""
+    """Non-contiguous inputs give the same results (side results included) as contiguous copies,
+    within twice the bound."""
     arrays, out, cache, grad_out = _forward_and_grad(impl, op, case)
     grads = _backward_if_claimed(impl, op, grad_out, cache, case)
     contiguous = {k: np.asarray(v, order="C") for k, v in arrays.items()}
     out_c, cache_c = op.forward(impl, contiguous, case)
     grads_c = _backward_if_claimed(impl, op, np.asarray(grad_out, order="C"), cache_c, case)
     expected, _ = op.oracle(arrays, case)
-    abs_out, abs_grads = op.abs_oracle(arrays, case, grad_out)
+    abs_out, abs_grads = op.error_scale(arrays, case, grad_out)
     terms = op.terms(case)
     worst = compare(f"out ({case.layout} vs contiguous)", out, np.asarray(out_c, np.float64),
                     2 * elementwise_bound(terms["out"], case.dtype, abs_out, expected))
@@ -267,13 +332,21 @@ def layouts(impl, op: OpRecord, case) -> float:
         bound = 2 * elementwise_bound(terms[name], case.dtype, abs_grads[name], grads_c[name])
         worst = max(worst, compare(f"grad_{name} ({case.layout} vs contiguous)", grad,
                                    np.asarray(grads_c[name], np.float64), bound))
+    side = op.side_results(impl, arrays, case)
+    if side:
+        side_c = op.side_results(impl, contiguous, case)
+        scales = op.side_error_scale(arrays, case)
+        for name, result in side.items():
+            bound = 2 * elementwise_bound(terms[name], case.dtype, scales[name], side_c[name])
+            worst = max(worst, compare(f"{name} ({case.layout} vs contiguous)", result,
+                                       np.asarray(side_c[name], np.float64), bound))
     return worst
 
 
 def deterministic(impl, op: OpRecord, case) -> float:
     """Repeated forward calls, and repeated backward calls on one cache, give identical bits,
     also when another forward (other data, same shapes) ran in between: backward depends on its
-    own cache only, never on state left by the latest call."""
+    own cache only, never on state left by the latest call. Side results repeat bit for bit."""
     arrays, out, cache, grad_out = _forward_and_grad(impl, op, case)
     again, _ = op.forward(impl, arrays, case)
     if _bits(out) != _bits(again):
@@ -288,6 +361,10 @@ def deterministic(impl, op: OpRecord, case) -> float:
         if _bits(first[name]) != _bits(third[name]):
             raise CheckFailure(f"grad_{name} changed after a forward call on other data: "
                                "backward uses state outside its cache")
+    side, again = op.side_results(impl, arrays, case), op.side_results(impl, arrays, case)
+    for name in side:
+        if _bits(side[name]) != _bits(again[name]):
+            raise CheckFailure(f"two calls on the same inputs gave different {name}")
     return 0.0
 
 
@@ -324,33 +401,23 @@ def error_inputs(impl, op: OpRecord, claimed: frozenset) -> FixedOutcome:
     return outcome
 
 
-DTYPE_FEATURES = ("float64", "float32")
-MODE_FEATURES = ("max", "avg", "min")
+def _base_features(op: OpRecord, claimed: frozenset) -> set[str]:
+    """One feature of each of the op's choice groups (dtype, pool mode): a claimed one if any."""
+    return {next((f for f in group if f in claimed), group[0]) for group in op.choices}
 
 
-def _base_features(claimed: frozenset, known) -> set[str]:
-    base = set()
-    for kind in (DTYPE_FEATURES, MODE_FEATURES):
-        options = [f for f in kind if f in known]
-        if options:
-            base.add(next((f for f in options if f in claimed), options[0]))
-    return base
-
-
-def unclaimed_features(impl, op: OpRecord, claimed: frozenset, known) -> FixedOutcome:
+def unclaimed_features(impl, op: OpRecord, claimed: frozenset) -> FixedOutcome:
     """Calling a feature that is not claimed raises NotImplementedError, never returns garbage."""
     outcome = FixedOutcome()
-    base = _base_features(claimed, known)
-    for feature in known:
-        if feature in claimed or feature in DATA_FEATURES:
+    base = _base_features(op, claimed)
+    for feature in op.features:
+        if feature in claimed or feature in op.data_features:
             continue
-        kind = next((k for k in (DTYPE_FEATURES, MODE_FEATURES) if feature in k), ())
-        case = op.example(frozenset({f for f in base if f not in kind} | {feature}))
+        group = next((g for g in op.choices if feature in g), ())
+        case = op.example(frozenset({f for f in base if f not in group} | {feature}))
         outcome.examples += 1
         try:
-            out, cache = op.forward(impl, case.arrays(), case)
-            if feature == "backward":   # forward is claimed; backward must refuse
-                op.backward(impl, np.ones_like(out), cache, case)
+            op.exercise(impl, case, feature)
         except NotImplementedError:
             continue
         except AttributeError as exc:
@@ -365,3 +432,45 @@ def unclaimed_features(impl, op: OpRecord, claimed: frozenset, known) -> FixedOu
             outcome.failures.append(f"{feature}: not claimed, yet a call using it returned a "
                                     "result; expected NotImplementedError")
     return outcome
+
+
+# --- 6. the kinds of check ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CheckKind:
+    """A kind of check and the narrowing every op's use of it needs: features its cases must
+    not use (``exclude``) and must use (``required``), and their size tier."""
+    property: Callable | None = None     # (impl, op, case) -> worst error / bound
+    fixed: Callable | None = None        # (impl, op, claimed) -> FixedOutcome
+    exclude: frozenset[str] = frozenset()
+    required: frozenset[str] = frozenset()
+    tier: str | None = None
+
+
+FLOAT64_ONLY = frozenset({"float32"})
+
+KINDS: dict[str, CheckKind] = {
+    "forward": CheckKind(forward),
+    "gradients": CheckKind(gradients, required=BACKWARD),
+    "adjoint": CheckKind(adjoint, required=BACKWARD),
+    "finite_difference": CheckKind(finite_difference, exclude=FLOAT64_ONLY, required=BACKWARD),
+    "loss_finite_difference": CheckKind(loss_finite_difference, required=BACKWARD),
+    "jacobian": CheckKind(jacobian, exclude=FLOAT64_ONLY, required=BACKWARD, tier=TINY),
+    "convention": CheckKind(convention, required=BACKWARD),
+    "side_results": CheckKind(side_results),
+    "no_mutation": CheckKind(no_mutation),
+    "no_aliasing": CheckKind(no_aliasing),
+    "layouts": CheckKind(layouts, required=frozenset({"noncontiguous"})),
+    "deterministic": CheckKind(deterministic),
+    "error_inputs": CheckKind(fixed=error_inputs),
+    "not_claimed": CheckKind(fixed=unclaimed_features),
+}
+
+
+def kind(name: str) -> CheckKind:
+    """The kind of check called ``name``; "grad_NAME" compares the gradient of input NAME."""
+    if name in KINDS:
+        return KINDS[name]
+    if name.startswith("grad_"):
+        return CheckKind(gradient(name.removeprefix("grad_")), required=BACKWARD)
+    raise ValueError(f"unknown kind of check {name!r}; known: grad_NAME, {', '.join(KINDS)}")

@@ -8,6 +8,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from conformance import profiles
 from impls import BUILTIN
 
 
@@ -99,14 +100,17 @@ def _list(args) -> int:
 
 
 def _replay(args) -> int:
-    from conformance.cases import case_from_json
+    from conformance.ops import OPS
     from conformance.registry import resolve
     from conformance.runner import replay
     impl = resolve(args.impl)
     warm_up = getattr(impl, "warm_up", None)
     if callable(warm_up):
         warm_up()
-    passed, message = replay(impl, args.op, args.check, case_from_json(args.op, args.case))
+    if args.op not in OPS:
+        print(f"replay: op must be one of {', '.join(OPS)}, got {args.op!r}")
+        return 1
+    passed, message = replay(impl, args.op, args.check, OPS[args.op].case_from_json(args.case))
     print(f"{args.impl} {args.op}.{args.check}: {message}")
     return 0 if passed else 1
 
@@ -125,13 +129,15 @@ def main(argv=None) -> int:
                              "every claimed feature passes every check")
     certify.add_argument("impl", nargs="*", help="built-in name (" + ", ".join(BUILTIN) +
                          ") or import path package.module:object; default: every built-in")
-    certify.add_argument("--profile", default="ci", choices=("dev", "ci", "thorough"))
+    certify.add_argument("--profile", default=profiles.CERTIFY_DEFAULT, choices=profiles.NAMES)
     certify.add_argument("--seed", type=int, default=None, help="Hypothesis seed")
     certify.add_argument("--reports", default="reports", help="folder for NAME.md and NAME.json")
-    certify.add_argument("--example-timeout", type=float, default=20.0,
-                         help="seconds one generated case may run (default 20)")
-    certify.add_argument("--check-timeout", type=float, default=600.0,
-                         help="seconds one check may run in all (default 600)")
+    certify.add_argument("--example-timeout", type=float, default=profiles.EXAMPLE_TIMEOUT,
+                         help="seconds one generated case may run (default "
+                         f"{profiles.EXAMPLE_TIMEOUT:g})")
+    certify.add_argument("--check-timeout", type=float, default=profiles.CHECK_TIMEOUT,
+                         help=f"seconds one check may run in all (default "
+                         f"{profiles.CHECK_TIMEOUT:g})")
     certify.add_argument("--no-code-coverage", dest="code_coverage", action="store_false",
                          help="do not measure which of the implementation's code the checks ran")
     certify.add_argument("--min-coverage", type=float, metavar="PERCENT", default=None,

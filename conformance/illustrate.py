@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from conformance.cases import Conv2dCase, Pool2dCase
+from conformance.ops.conv2d import Conv2dCase
+from conformance.ops.pool2d import Pool2dCase
 from conformance.checks import CheckFailure
 from conformance.error_map import ErrorMap
 

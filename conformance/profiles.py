@@ -1,28 +1,55 @@
-"""Hypothesis profiles.
+"""How much is run and for how long: Hypothesis profiles and time-outs.
 
 dev        quick and random: a new seed each run, 25 examples per check
 ci         derandomized: the same cases every run (the gate must be reproducible), 100 per check
 thorough   for releases: 1000 examples per check, random
 Per-example deadlines are not Hypothesis's (its timing is noisy on a loaded machine); the certify
-worker applies its own time-out per check instead.
+worker applies its own time-outs instead (EXAMPLE_TIMEOUT, CHECK_TIMEOUT).
+
+Hypothesis is imported only by ``get``, so the command line can list the names without it.
 """
 from __future__ import annotations
 
-from hypothesis import HealthCheck, Phase, Verbosity, settings
+from dataclasses import dataclass
 
-_COMMON = dict(deadline=None, database=None, report_multiple_bugs=False, print_blob=False,
-               verbosity=Verbosity.quiet, suppress_health_check=list(HealthCheck),
-               phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink))
+
+@dataclass(frozen=True)
+class Profile:
+    examples: int           # generated cases per check
+    derandomize: bool       # the same cases every run
+
 
 PROFILES = {
-    "dev": settings(max_examples=25, **_COMMON),
-    "ci": settings(max_examples=100, derandomize=True, **_COMMON),
-    "thorough": settings(max_examples=1000, **_COMMON),
+    "dev": Profile(examples=25, derandomize=False),
+    "ci": Profile(examples=100, derandomize=True),
+    "thorough": Profile(examples=1000, derandomize=False),
 }
+NAMES = tuple(PROFILES)
+CERTIFY_DEFAULT = "ci"      # certify: the gate's profile
+PYTEST_DEFAULT = "dev"      # pytest --pyargs conformance: quick while developing
+
+EXAMPLE_TIMEOUT = 20.0   # seconds one generated case may take (a hang, not a slow implementation)
+CHECK_TIMEOUT = 600.0    # seconds one whole check may take, whatever happens inside
+START_TIMEOUT = 600.0    # seconds a worker may take to import and warm up an implementation
 
 
-def get(name: str) -> settings:
+def derandomized(name: str) -> bool:
+    return _profile(name).derandomize
+
+
+def _profile(name: str) -> Profile:
     try:
         return PROFILES[name]
     except KeyError:
         raise ValueError(f"profile must be one of {sorted(PROFILES)}, got {name!r}") from None
+
+
+def get(name: str):
+    """The hypothesis.settings of profile ``name``."""
+    from hypothesis import HealthCheck, Phase, Verbosity, settings
+
+    profile = _profile(name)
+    return settings(max_examples=profile.examples, derandomize=profile.derandomize,
+                    deadline=None, database=None, report_multiple_bugs=False, print_blob=False,
+                    verbosity=Verbosity.quiet, suppress_health_check=list(HealthCheck),
+                    phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink))

@@ -6,6 +6,7 @@ Every (implementation, op, check) is one test; unclaimed ones are skipped as "no
 """
 from __future__ import annotations
 
+from conformance import profiles
 from impls import BUILTIN
 
 
@@ -14,8 +15,9 @@ def pytest_addoption(parser):
     group.addoption("--impl", action="append", default=[], metavar="NAME_OR_IMPORT_PATH",
                     help="implementation to certify: a built-in name (" + ", ".join(BUILTIN) +
                     ") or package.module:object; repeatable; default: every built-in")
-    group.addoption("--conformance-profile", default="dev", choices=("dev", "ci", "thorough"),
-                    help="Hypothesis profile for the conformance suite (default: dev)")
+    group.addoption("--conformance-profile", default=profiles.PYTEST_DEFAULT,
+                    choices=profiles.NAMES, help="Hypothesis profile for the conformance suite "
+                    f"(default: {profiles.PYTEST_DEFAULT})")
     group.addoption("--conformance-seed", type=int, default=None,
                     help="Hypothesis seed for the conformance suite")
 

@@ -1,24 +1,37 @@
-"""``python -m conformance new NAME``: write a new implementation module that claims nothing."""
+"""``python -m conformance new NAME``: write a new implementation module that claims nothing.
+
+The module holds every function of every op the harness knows (the records' ``functions``),
+each with its contract as docstring and a body that raises NotImplementedError. Each forward
+body says where its validation goes: before ``CAPABILITIES.require``, so that invalid arguments
+raise ValueError/TypeError (as the error_inputs check expects) rather than NotImplementedError
+for whatever feature they seem to use.
+"""
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
-TEMPLATE = '''"""{name}: convolution and pooling layers in NumPy.
+from conformance.ops import OPS, SPOKEN
+from conformance.ops.base import Function
+
+HEADER = '''"""{name}: CNN layers in NumPy.
 
 Certify with:  python -m conformance certify {name}:implementation
 (run from the folder holding this file, or put that folder on PYTHONPATH).
 
 Claim a feature in CAPABILITIES only once it works: the suite tests every claimed feature and
 reports the others as "not claimed". Calls that use an unclaimed feature must raise
-NotImplementedError; ``CAPABILITIES.require(op, ...)`` does that for you.
+NotImplementedError; ``CAPABILITIES.require(op, ...)`` does that for you. The contract of every
+function is in its docstring (and in the harness's docs/contract.md). Every function leaves its
+inputs unmodified and returns no views of them, accepts non-contiguous inputs, and every
+backward may be called several times with one cache, giving the same bits each time.
 """
 import numpy as np
 
 from conformance import Capabilities
 
-# Features per op (see conformance/capabilities.py):
-#   conv2d: float64 float32 stride padding dilation groups bias rectangular noncontiguous backward
-#   pool2d: float64 float32 max avg min stride padding rectangular noncontiguous backward ties
+# Features per op:
+{features}
 # e.g. Capabilities({{"conv2d": {{"float64"}}}}) claims the float64 conv2d forward only.
 CAPABILITIES = Capabilities({{}})
 
@@ -26,60 +39,36 @@ CAPABILITIES = Capabilities({{}})
 class {cls}:
     name = "{name}"
     capabilities = CAPABILITIES
+'''
 
-    @staticmethod
-    def conv2d_forward(x, weight, bias, *, stride, padding, dilation, groups):
-        """2-D cross-correlation, as torch.nn.functional.conv2d.
-
-        x: (N, C, H, W); weight: (F, C // groups, KH, KW); bias: (F,) or None.
-        stride, padding, dilation: pairs of ints (rows, cols); groups: int dividing C and F.
-        Returns (out, cache): out (N, F, Ho, Wo) in x's dtype, with
-        Ho = (H + 2 * padding[0] - dilation[0] * (KH - 1) - 1) // stride[0] + 1 (likewise Wo),
-        zero padding; cache is anything conv2d_backward needs.
-        Never modifies or returns views of its inputs; inputs may be non-contiguous.
-        Raises ValueError/TypeError naming the parameter for invalid arguments (wrong ndim,
-        channel mismatch, groups not dividing C, stride or dilation < 1, padding < 0, empty
-        output), NotImplementedError for unclaimed features.
-        """
-        CAPABILITIES.require("conv2d", x=x, weight=weight, bias=bias, stride=stride,
-                             padding=padding, dilation=dilation, groups=groups)
-        raise NotImplementedError("conv2d_forward")
-
-    @staticmethod
-    def conv2d_backward(grad_out, cache):
-        """Gradients of sum(out * grad_out): grad_out (N, F, Ho, Wo) in the forward's dtype.
-
-        Returns (grad_x (N, C, H, W), grad_weight (F, C // groups, KH, KW), grad_bias (F,) or
-        None when bias was None). May be called several times with one cache; same answer.
-        """
-        raise NotImplementedError("conv2d_backward")
-
-    @staticmethod
-    def pool2d_forward(x, *, mode, kernel_size, stride, padding):
-        """2-D pooling: mode "max" (torch max_pool2d, padding acts as -inf), "avg" (avg_pool2d
-        with count_include_pad=True: always divide by KH * KW) or "min" (-max_pool2d(-x)).
-
-        x: (N, C, H, W); kernel_size, stride, padding: pairs of ints, padding <= kernel // 2.
-        Returns (out (N, C, Ho, Wo) in x's dtype, cache), Ho = (H + 2p - KH) // stride + 1.
-        Raises ValueError/TypeError naming the parameter for invalid arguments (unknown mode,
-        padding above half the kernel, ...), NotImplementedError for unclaimed features.
-        """
-        CAPABILITIES.require("pool2d", x=x, mode=mode, kernel_size=kernel_size, stride=stride,
-                             padding=padding)
-        raise NotImplementedError("pool2d_forward")
-
-    @staticmethod
-    def pool2d_backward(grad_out, cache):
-        """Gradient of sum(out * grad_out) w.r.t. x: grad_out (N, C, Ho, Wo) -> grad_x (N, C, H, W).
-
-        max/min: each window's gradient goes to its first extreme element (row-major), as in
-        PyTorch; avg: grad_out / (KH * KW) to every element of the window.
-        """
-        raise NotImplementedError("pool2d_backward")
-
+FOOTER = '''
 
 implementation = {cls}()
 '''
+
+
+def _method(op: str, function: Function) -> str:
+    doc = textwrap.indent(function.doc, " " * 8).lstrip()
+    closing = "\n        " if "\n" in doc else ""
+    lines = ["", "    @staticmethod", f"    def {function.name}({function.signature}):",
+             f'        """{doc}{closing}"""']
+    if function.require is not None:
+        arguments = ", ".join(f"{p}={p}" for p in function.require)
+        lines += ["        # First validate the arguments: ValueError/TypeError naming the",
+                  "        # parameter. Then refuse what is not claimed:",
+                  *textwrap.wrap(f'CAPABILITIES.require("{op}", {arguments})', width=92,
+                                 initial_indent=" " * 8, subsequent_indent=" " * 29)]
+    lines.append(f'        raise NotImplementedError("{function.name}")')
+    return "\n".join(lines)
+
+
+def render(name: str) -> str:
+    """The text of the module NAME.py."""
+    cls = "".join(part.capitalize() for part in name.split("_")) or "Implementation"
+    features = "\n".join(f"#   {op}: {' '.join(OPS[op].features)}" for op in SPOKEN)
+    methods = [_method(op, function) for op in SPOKEN for function in OPS[op].functions]
+    return (HEADER.format(name=name, cls=cls, features=features) + "\n".join(methods)
+            + FOOTER.format(cls=cls))
 
 
 def write_scaffold(name: str, directory: Path) -> Path:
@@ -90,6 +79,5 @@ def write_scaffold(name: str, directory: Path) -> Path:
     if path.exists():
         raise FileExistsError(f"{path} exists; choose another NAME or --path")
     path.parent.mkdir(parents=True, exist_ok=True)
-    cls = "".join(part.capitalize() for part in name.split("_")) or "Implementation"
-    path.write_text(TEMPLATE.format(name=name, cls=cls))
+    path.write_text(render(name))
     return path

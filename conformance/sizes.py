@@ -1,20 +1,22 @@
-"""Size tiers of generated cases, and the real layer shapes every run tries first.
+"""Sizes: the output-size formula, and the ranges each op record draws its shapes from.
+
+Every record keeps its ranges in one table, one ``Sizes`` per tier:
+
+    "small"   the cases of most checks
+    "tiny"    the full finite-difference Jacobian (one forward per input element)
+
+and draws a third tier, "large", from the values below (``draw_large_case``).
 
 Real implementations change code path with size: they chunk the batch, tile rows, switch to a
 vector or GEMM kernel once channels or filters pass 8, 16 or 32, start threads above some number
-of elements, and BLAS picks other kernels for large matrices. So every dimension of every op is
-drawn from one of two tiers:
-
-small   a few units per dimension: every corner (1x1 kernels, windows in the padding, ...) is
-        reached often, every case runs in microseconds, and a failure shrinks to such a case
-        whenever it can.
-large   a quarter of each check's cases (``LARGE_SHARE``, run as a Hypothesis run of its own so
-        the number is exact): dimensions around the powers of two where
-        code changes path (2^k - 1, 2^k, 2^k + 1), up to 65 channels or filters per group and 65
-        rows or columns, a batch of up to 17, up to 2049 features or classes; each dimension is
-        drawn only from the values that keep the case within ``MAX_ELEMENTS`` elements per array
-        and ``MAX_PRODUCTS`` multiply-adds, so one large case costs milliseconds to a few tenths
-        of a second.
+of elements, and BLAS picks other kernels for large matrices. So a quarter of every property
+check's cases (``LARGE_SHARE``, a Hypothesis run of its own so the number is exact) come from the
+large tier: dimensions around the powers of two where code changes path (2^k - 1, 2^k, 2^k + 1),
+up to 65 channels or filters per group and 65 rows or columns, a batch of up to 17, up to 2049
+features or classes; each dimension is drawn only from the values that keep the case within
+``MAX_ELEMENTS`` elements per array and ``MAX_PRODUCTS`` multiply-adds, so one large case costs
+milliseconds to a few tenths of a second. Small cases reach every corner in microseconds, and a
+failure shrinks to one of them whenever it can.
 
 On top of both, ``real_layers`` holds hand-picked shapes of layers people run (CIFAR-style first
 convolutions, ResNet downsampling, MobileNet depthwise, VGG 256->256, ...); every property check
@@ -24,14 +26,60 @@ generated case shows is reported with a shrunk case).
 An implementation that cannot run cases this large in reasonable time (pure-Python loops) declares
 ``Capabilities(..., max_elements=N)``: cases with a larger array are skipped, and the report
 states the limit as part of the certificate.
+
+Nothing here imports NumPy, Hypothesis or torch: built-in implementations use ``output_size`` too.
 """
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
-from contextvars import ContextVar
+from dataclasses import dataclass
 
-from hypothesis import strategies as st
+SMALL, TINY, LARGE = "small", "tiny", "large"
+
+# Powers of two that scale x: ordinary values, huge ones (float16 would overflow) and tiny ones.
+MAGNITUDES = (0, 20, -20)
+
+
+@dataclass(frozen=True)
+class Range:
+    """The integers low..high, both included."""
+    low: int
+    high: int
+
+
+SEEDS = Range(0, 2**32 - 1)
+
+
+class Sizes:
+    """Named ranges of one op at one tier:
+    ``Sizes(batch=(1, 3), kernel=(1, 4)).batch.high == 3``."""
+
+    def __init__(self, **ranges: tuple[int, int]):
+        self._ranges = {name: Range(*bounds) for name, bounds in ranges.items()}
+
+    def __getattr__(self, name: str) -> Range:
+        try:
+            return self.__dict__["_ranges"][name]
+        except KeyError:
+            raise AttributeError(f"no size range {name!r}; known: {sorted(self._ranges)}") from None
+
+    def __repr__(self) -> str:
+        ranges = ", ".join(f"{k}=({r.low}, {r.high})" for k, r in self._ranges.items())
+        return f"Sizes({ranges})"
+
+
+def extent(kernel: int, dilation: int = 1) -> int:
+    """Rows (or columns) of the input one window spans: dilation * (kernel - 1) + 1."""
+    return dilation * (kernel - 1) + 1
+
+
+def output_size(size: int, kernel: int, stride: int = 1, padding: int = 0,
+                dilation: int = 1) -> int:
+    """Output rows (or columns) of a convolution or pooling window sliding over ``size`` inputs
+    padded by ``padding`` on both sides, floor rounding, as PyTorch:
+    (size + 2 padding - dilation (kernel - 1) - 1) // stride + 1 (below 1: empty output)."""
+    return (size + 2 * padding - extent(kernel, dilation)) // stride + 1
+
 
 # Sizes around the powers of two from 8 to 64, plus small ones: where code changes path.
 NEAR_POWERS = (1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65)
@@ -45,50 +93,26 @@ LARGE_SHARE = 0.25            # of each check's generated cases, from the large 
 MAX_ELEMENTS = 2**19          # elements of the largest array of a large-tier case
 MAX_PRODUCTS = 2**25          # multiply-adds of one forward of a large-tier case
 
-SMALL, LARGE = "small", "large"
-_TIER: ContextVar[str | None] = ContextVar("tier", default=None)
 # A case is reported in the large tier when an array has more elements than this or an output
 # element sums more products: past every small-tier size.
 LARGE_ELEMENTS = 2**12
 LARGE_TERMS = 1024
 
 
-def tier_runs(max_examples: int, tiny: bool) -> list[tuple[str, int]]:
-    """(tier, examples) for the Hypothesis runs of one check: a share LARGE_SHARE of the examples
-    from the large tier, the rest (and all of a tiny check's) from the small one."""
-    if tiny:
-        return [(SMALL, max_examples)]
+def tier_runs(max_examples: int, tier: str, record) -> list[tuple[str, int]]:
+    """(tier, examples) for the Hypothesis runs of one check: for a small-tier check of a record
+    with a large tier, a share LARGE_SHARE of the examples from the large tier and the rest from
+    the small one; otherwise every example from the check's own tier."""
+    if tier != SMALL or not record.has_large_tier:
+        return [(tier, max_examples)]
     large = max(1, round(max_examples * LARGE_SHARE))
     return [(SMALL, max(1, max_examples - large)), (LARGE, large)]
 
 
-@contextmanager
-def forced_tier(tier: str):
-    """Within this block, strategies draw every case from ``tier``."""
-    token = _TIER.set(tier)
-    try:
-        yield
-    finally:
-        _TIER.reset(token)
-
-
-def large_tier(draw, tiny: bool) -> bool:
-    """Whether a strategy draws this case from the large tier: the tier the runner forced (see
-    tier_runs), else about one case in four; never for tiny (full-Jacobian) checks."""
-    if tiny:
-        return False
-    forced = _TIER.get()
-    if forced is not None:
-        return forced == LARGE
-    return draw(st.integers(0, 3)) == 3
-
-
-def draw_size(draw, candidates, fits=lambda value: True, at_least: int = 1) -> int:
-    """One of ``candidates`` (at least ``at_least``) for which ``fits`` holds; the smallest legal
-    value when none fits. Shrinks towards the smallest candidate."""
-    legal = [v for v in candidates if v >= at_least]
-    fitting = [v for v in legal if fits(v)] or legal[:1] or [at_least]
-    return draw(st.sampled_from(fitting))
+def fits(*arrays: int, products: int = 0) -> bool:
+    """True when every array (given as its element count) and the multiply-adds of a case fit
+    the large tier's caps."""
+    return max(arrays) <= MAX_ELEMENTS and products <= MAX_PRODUCTS
 
 
 def elements(shape) -> int:
@@ -151,7 +175,12 @@ REAL_POOL2D = (
     ("3x3/2 avg pool pad 1 on 8x32x56x56", (8, 32, 56, "avg", 3, 2, 1)),
     ("3x3/2 min pool on 8x32x33x33", (8, 32, 33, "min", 3, 2, 0)),
 )
-# dense ops: op -> (name, shape, extra LayerCase fields)
+# batchnorm2d as (batch, channels, size): a training step with running statistics
+REAL_BATCHNORM2D = (
+    ("ResNet batch norm 32x64x16x16", (32, 64, 16)),
+    ("after a CIFAR first conv 8x16x32x32", (8, 16, 32)),
+)
+# dense ops: op -> (name, shape, extra case fields)
 REAL_LAYERS = {
     "linear": (("classifier 1280->100, batch 128", (128, 1280), {"out_features": 100}),
                ("hidden 4096->1024", (8, 4096), {"out_features": 1024})),
@@ -178,12 +207,14 @@ def _layout(required):
 
 
 def real_layers(op_name: str, allowed: frozenset, required: frozenset = frozenset(),
-                tiny: bool = False, special: str | None = None) -> list:
+                tier: str = SMALL, special: str | None = None) -> list:
     """Cases of real layer shapes that use only ``allowed`` features and all ``required`` ones
     (none for tiny checks and convention checks, whose data is special)."""
-    from conformance.cases import Conv2dCase, LayerCase, Pool2dCase
-    if tiny or special or not allowed & {"float32", "float64"}:
+    from conformance.ops import OPS
+    if tier == TINY or special or not allowed & {"float32", "float64"}:
         return []
+    make = OPS[op_name].case_type
+    optional = required - {"backward", "noncontiguous"}
     cases = []
     if op_name == "conv2d":
         for index, (_, (batch, channels, size, filters, kernel, stride, padding, groups)) in \
@@ -191,26 +222,33 @@ def real_layers(op_name: str, allowed: frozenset, required: frozenset = frozense
             bias = "bias" in allowed
             needs = {name for name, used in (("stride", stride > 1), ("padding", padding > 0),
                                              ("groups", groups > 1), ("bias", bias)) if used}
-            if needs <= allowed and required - {"backward", "noncontiguous"} <= needs:
-                cases.append(Conv2dCase(batch, channels, size, size, filters, (kernel, kernel),
-                                        (stride, stride), (padding, padding), (1, 1), groups,
-                                        bias, _dtype(allowed, index), _layout(required), 0, 0))
+            if needs <= allowed and optional <= needs:
+                cases.append(make(batch, channels, size, size, filters, (kernel, kernel),
+                                  (stride, stride), (padding, padding), (1, 1), groups, bias,
+                                  _dtype(allowed, index), _layout(required), 0, 0))
     elif op_name == "pool2d":
         for index, (_, (batch, channels, size, mode, kernel, stride, padding)) in \
                 enumerate(REAL_POOL2D):
             needs = {mode} | {name for name, used in (("stride", stride > 1),
                                                       ("padding", padding > 0)) if used}
-            if needs <= allowed and required - {"backward", "noncontiguous"} <= needs:
-                cases.append(Pool2dCase(batch, channels, size, size, mode, (kernel, kernel),
-                                        (stride, stride), (padding, padding),
-                                        _dtype(allowed, index),
-                                        _layout(required), False, 0, 0))
+            if needs <= allowed and optional <= needs:
+                cases.append(make(batch, channels, size, size, mode, (kernel, kernel),
+                                  (stride, stride), (padding, padding), _dtype(allowed, index),
+                                  _layout(required), False, 0, 0))
+    elif op_name == "batchnorm2d":
+        for index, (_, (batch, channels, size)) in enumerate(REAL_BATCHNORM2D):
+            needs = {"running_stats"} & allowed
+            if optional <= needs:
+                cases.append(make(batch=batch, channels=channels, height=size, width=size,
+                                  training=True, running=bool(needs), eps=1e-5, momentum=0.1,
+                                  offset=1.0, spread=1.0, dtype=_dtype(allowed, index),
+                                  layout=_layout(required), magnitude=0, seed=0))
     else:
         for index, (_, shape, extra) in enumerate(REAL_LAYERS.get(op_name, ())):
             if op_name == "linear":
                 extra = dict(extra, bias="bias" in allowed)
             needs = {"bias"} if extra.get("bias") else set()
-            if required - {"backward", "noncontiguous"} <= needs:
-                cases.append(LayerCase(op=op_name, shape=shape, dtype=_dtype(allowed, index),
-                                       layout=_layout(required), magnitude=0, seed=0, **extra))
+            if optional <= needs:
+                cases.append(make(shape=shape, dtype=_dtype(allowed, index),
+                                  layout=_layout(required), magnitude=0, seed=0, **extra))
     return cases

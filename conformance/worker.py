@@ -14,12 +14,12 @@ import signal
 import tempfile
 import time
 
-from conformance.cases import case_from_json
+from conformance.ops import OPS
+from conformance.profiles import (CERTIFY_DEFAULT, CHECK_TIMEOUT, EXAMPLE_TIMEOUT,
+                                  START_TIMEOUT)
 from conformance.runner import FAILED, CheckResult, replay_command
 from conformance.suite import all_tasks
 
-EXAMPLE_TIMEOUT = 20.0   # seconds one generated case may take (a hang, not a slow implementation)
-CHECK_TIMEOUT = 600.0    # seconds one whole check may take, whatever happens inside
 
 def _worker(conn, spec: str, profile: str, seed, start: int, example_timeout: float,
             output_path: str, coverage_folder: str | None = None) -> None:
@@ -71,7 +71,7 @@ def _exit_reason(code) -> str:
     return f"exited with code {code}"
 
 
-def run_isolated(spec: str, profile: str = "ci", seed=None, on_result=None,
+def run_isolated(spec: str, profile: str = CERTIFY_DEFAULT, seed=None, on_result=None,
                  example_timeout: float = EXAMPLE_TIMEOUT,
                  check_timeout: float = CHECK_TIMEOUT,
                  coverage_folder: str | None = None) -> list[CheckResult]:
@@ -94,7 +94,7 @@ def run_isolated(spec: str, profile: str = "ci", seed=None, on_result=None,
             child.close()
             current, case, began = None, None, time.monotonic()
             while True:
-                timeout = check_timeout if current is not None else 600.0
+                timeout = check_timeout if current is not None else START_TIMEOUT
                 if not parent.poll(max(0.0, timeout - (time.monotonic() - began))):
                     process.kill()
                     reason = f"timed out after {timeout:.0f} s"
@@ -133,7 +133,7 @@ def run_isolated(spec: str, profile: str = "ci", seed=None, on_result=None,
                 f"{reason} while running this check" + (f"; last output: {detail[-500:]}"
                                                         if detail else "")))
             if case is not None:
-                failed.replay = replay_command(spec, op, check, case_from_json(op, case))
+                failed.replay = replay_command(spec, op, check, OPS[op].case_from_json(case))
             results[current] = failed
             if on_result:
                 on_result(failed)

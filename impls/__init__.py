@@ -1,4 +1,4 @@
-"""Built-in implementations, each a module speaking the interface in DESIGN.md.
+"""Built-in implementations, each a module speaking the interface of docs/contract.md.
 
 BUILTIN maps the short names accepted by ``--impl`` and ``certify`` to import paths.
 """

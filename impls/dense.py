@@ -15,8 +15,9 @@ rounded before exp, and exp turns that absolute rounding into a relative error o
 |x - max| * u, which in float32 would be large for the small outputs.
 
 im2col_index and im2col_strided re-export these functions (their own route is only for
-convolution and pooling); naive and numba re-export the element-wise ops and flatten, where
-a separate route would add nothing.
+convolution and pooling); naive and numba re-export them too and replace linear, softmax and
+cross-entropy with their own loops: for the element-wise ops and flatten a separate route
+would add nothing. ``from impls.dense import *`` brings exactly the functions (``__all__``).
 """
 from __future__ import annotations
 
@@ -29,11 +30,7 @@ from impls.validation import (check_dropout, check_flatten, check_grad_loss, che
                               check_linear, check_relu, check_sigmoid, check_softmax,
                               check_softmax_cross_entropy, check_tanh)
 
-# Certifiable on its own by import path (impls.dense); it claims only these ops.
 name = "dense"
-OPS = ("relu", "sigmoid", "tanh", "softmax", "linear", "flatten", "softmax_cross_entropy",
-       "dropout")
-capabilities = Capabilities({op: features for op, features in FEATURES.items() if op in OPS})
 
 # Results below the dtype's normal range are expected (exp of very negative numbers, products
 # of tiny values, float64 results rounded to float32): they become subnormal or 0 quietly,
@@ -195,3 +192,10 @@ def dropout_backward(grad_out, cache):
     mask, keep, dtype = cache
     check_grad_out(grad_out, mask.shape, dtype)
     return np.asarray(grad_out * mask / keep)
+
+
+# Certifiable on its own by import path (impls.dense): it claims every feature of each op whose
+# functions it defines, and nothing else.
+OPS = tuple(op for op in FEATURES if f"{op}_forward" in globals())
+capabilities = Capabilities({op: FEATURES[op] for op in OPS})
+__all__ = [f"{op}_{half}" for op in OPS for half in ("forward", "backward")]

@@ -22,6 +22,11 @@ Speed is limited by memory traffic: the columns are KH * KW times the input (or 
 size, and the gathers, the scatter and the page faults of these large temporaries cost
 about as much as the matrix products themselves.
 
+batchnorm2d has no im2col step either; it is whole-array NumPy in float64 over the axes
+(N, H, W) with keepdims, rounded once to the input dtype: the two-pass mean and biased
+variance, and the input gradient in its compact form
+    grad_x = gamma / sigma / m * (m * g - sum(g) - xhat * sum(g * xhat)),   sigma = sqrt(var + eps).
+
 The other ops (activations, softmax, linear, flatten, softmax cross-entropy, dropout) have
 no im2col step; they are re-exported from impls.dense.
 """
@@ -32,13 +37,9 @@ import functools
 import numpy as np
 
 from conformance.capabilities import Capabilities
-from impls.dense import (dropout_backward, dropout_forward, flatten_backward,  # noqa: F401
-                         flatten_forward, linear_backward, linear_forward, relu_backward,
-                         relu_forward, sigmoid_backward, sigmoid_forward,
-                         softmax_backward, softmax_cross_entropy_backward,
-                         softmax_cross_entropy_forward, softmax_forward, tanh_backward,
-                         tanh_forward)
-from impls.validation import check_grad_out, conv2d_output_size, pool2d_output_size
+from impls.dense import *  # noqa: F403 - the dense ops (see impls.dense)
+from impls.validation import (check_batchnorm2d, check_batchnorm2d_running_stats,
+                              check_grad_out, conv2d_output_size, pool2d_output_size)
 
 name = "im2col_index"
 capabilities = Capabilities.everything()
@@ -185,3 +186,73 @@ def pool2d_backward(grad_out, cache):
             return np.where(winners == k, g, zero)
     grad_rows = _col2im(column, rows, c * padded_hw[0] * padded_hw[1], dtype)
     return _from_rows(grad_rows, x_shape, padding, padded_hw)
+
+
+# ----- batchnorm2d --------------------------------------------------------------------------
+
+_CHANNEL_AXES = (0, 2, 3)   # the axes each channel's statistics run over
+
+
+def _as_channel(v):
+    """(C,) -> a new float64 (1, C, 1, 1) array, broadcasting against (N, C, H, W)."""
+    return np.array(v, dtype=np.float64).reshape(1, -1, 1, 1)
+
+
+def _batch_statistics(x64):
+    """Mean and biased variance (1, C, 1, 1) of x64 over (N, H, W), in two passes."""
+    mean = x64.mean(axis=_CHANNEL_AXES, keepdims=True)
+    var = np.square(x64 - mean).mean(axis=_CHANNEL_AXES, keepdims=True)
+    return mean, var
+
+
+@np.errstate(under="ignore")
+def batchnorm2d_forward(x, gamma, beta, *, training, running_mean, running_var, eps):
+    """x (N, C, H, W), gamma, beta (C,) -> out = gamma * (x - mu) / sqrt(var + eps) + beta.
+
+    mu, var (1, C, 1, 1): reductions of x over (N, H, W) when training (mean, then the mean of
+    squared deviations), else running_mean and running_var.
+    """
+    check_batchnorm2d(x, gamma, beta, training, running_mean, running_var, eps)
+    capabilities.require("batchnorm2d", x=x, gamma=gamma, beta=beta, training=training,
+                         running_mean=running_mean, running_var=running_var)
+    x64 = x.astype(np.float64)
+    if training:
+        mean, var = _batch_statistics(x64)
+    else:
+        mean, var = _as_channel(running_mean), _as_channel(running_var)
+    sigma = np.sqrt(var + eps)
+    xhat = (x64 - mean) / sigma
+    gamma = _as_channel(gamma)
+    out = (gamma * xhat + _as_channel(beta)).astype(x.dtype)
+    return out, (xhat, sigma, gamma, bool(training), x.dtype)
+
+
+@np.errstate(under="ignore")
+def batchnorm2d_backward(grad_out, cache):
+    """grad_out (N, C, H, W) -> (grad_x (N, C, H, W), grad_gamma (C,), grad_beta (C,))."""
+    xhat, sigma, gamma, training, dtype = cache
+    check_grad_out(grad_out, xhat.shape, dtype)
+    g = grad_out.astype(np.float64)
+    sum_g = g.sum(axis=_CHANNEL_AXES, keepdims=True)
+    sum_g_xhat = (g * xhat).sum(axis=_CHANNEL_AXES, keepdims=True)
+    if training:
+        m = xhat.size // xhat.shape[1]
+        grad_x = gamma / sigma / m * (m * g - sum_g - xhat * sum_g_xhat)
+    else:
+        grad_x = gamma / sigma * g
+    return (grad_x.astype(dtype), sum_g_xhat.reshape(-1).astype(dtype),
+            sum_g.reshape(-1).astype(dtype))
+
+
+def batchnorm2d_running_stats(x, running_mean, running_var, *, momentum):
+    """x (N, C, H, W), running_mean, running_var (C,) -> (new_mean, new_var) in x's dtype:
+    (1 - momentum) * old + momentum * batch mean / unbiased batch variance (divided by m - 1)."""
+    check_batchnorm2d_running_stats(x, running_mean, running_var, momentum)
+    capabilities.require("batchnorm2d", x=x, running_mean=running_mean,
+                         running_var=running_var, momentum=momentum)
+    m = x.size // x.shape[1]
+    mean, var = _batch_statistics(x.astype(np.float64))
+    new_mean = (1 - momentum) * np.asarray(running_mean, np.float64) + momentum * mean.reshape(-1)
+    new_var = ((1 - momentum) * np.asarray(running_var, np.float64)
+               + momentum * var.reshape(-1) * m / (m - 1))
+    return new_mean.astype(x.dtype), new_var.astype(x.dtype)

@@ -17,6 +17,12 @@ Speed is limited by the column copy (KH * KW times the input) and the gradient s
 are memory-bound, and by matrix products that are skinny when channels are few or groups
 are many.
 
+batchnorm2d lays the input out as channel rows, a float64 (C, N * H * W) matrix, so every
+statistic is a reduction along rows (sums of squares and of products as row-wise dot
+products, einsum), and the input gradient is taken through the normalised values:
+    dxhat = g * gamma,   grad_x = (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)) / sigma
+rounded once to the input dtype.
+
 The other ops (activations, softmax, linear, flatten, softmax cross-entropy, dropout) have
 no im2col step; they are re-exported from impls.dense.
 """
@@ -26,13 +32,9 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from conformance.capabilities import Capabilities
-from impls.dense import (dropout_backward, dropout_forward, flatten_backward,  # noqa: F401
-                         flatten_forward, linear_backward, linear_forward, relu_backward,
-                         relu_forward, sigmoid_backward, sigmoid_forward,
-                         softmax_backward, softmax_cross_entropy_backward,
-                         softmax_cross_entropy_forward, softmax_forward, tanh_backward,
-                         tanh_forward)
-from impls.validation import check_grad_out, conv2d_output_size, pool2d_output_size
+from impls.dense import *  # noqa: F403 - the dense ops (see impls.dense)
+from impls.validation import (check_batchnorm2d, check_batchnorm2d_running_stats,
+                              check_grad_out, conv2d_output_size, pool2d_output_size)
 
 name = "im2col_strided"
 capabilities = Capabilities.everything()
@@ -185,3 +187,80 @@ def pool2d_backward(grad_out, cache):
             target = grad_pad[part, :, rows, cols]
             target += share if mode == "avg" else np.where(winners[part] == k, g, zero)
     return _unpad(grad_pad, padding, x_shape)
+
+
+# ----- batchnorm2d on channel rows ------------------------------------------------------------
+
+def _channel_rows(a):
+    """(N, C, H, W) -> a new float64 (C, N * H * W) matrix: row c holds channel c's values."""
+    return a.transpose(1, 0, 2, 3).astype(np.float64, order="C").reshape(a.shape[1], -1)
+
+
+def _from_channel_rows(rows, shape, dtype):
+    """Inverse of _channel_rows, rounded to dtype: a new C-contiguous (N, C, H, W) array."""
+    n, c, h, w = shape
+    return np.ascontiguousarray(rows.reshape(c, n, h, w).transpose(1, 0, 2, 3), dtype=dtype)
+
+
+def _row_statistics(rows):
+    """Mean (C,) of each row, its centred rows, and the sum of squares of those (C,)."""
+    mean = rows.sum(axis=1) / rows.shape[1]
+    centred = rows - mean[:, None]
+    return mean, centred, np.einsum("ij,ij->i", centred, centred)
+
+
+@np.errstate(under="ignore")
+def batchnorm2d_forward(x, gamma, beta, *, training, running_mean, running_var, eps):
+    """x (N, C, H, W), gamma, beta (C,) -> out = gamma * (x - mu) / sqrt(var + eps) + beta.
+
+    Computed on channel rows (C, N * H * W); mu, var per row: the row mean and the mean of
+    squared deviations when training, else running_mean and running_var.
+    """
+    check_batchnorm2d(x, gamma, beta, training, running_mean, running_var, eps)
+    capabilities.require("batchnorm2d", x=x, gamma=gamma, beta=beta, training=training,
+                         running_mean=running_mean, running_var=running_var)
+    rows = _channel_rows(x)
+    if training:
+        _, centred, squares = _row_statistics(rows)
+        var = squares / rows.shape[1]
+    else:
+        centred = rows - np.asarray(running_mean, np.float64)[:, None]
+        var = np.asarray(running_var, np.float64)
+    sigma = np.sqrt(var + eps)
+    xhat = centred / sigma[:, None]
+    gamma64 = np.array(gamma, np.float64)   # a copy: the cache must not see later changes
+    out = gamma64[:, None] * xhat + np.asarray(beta, np.float64)[:, None]
+    return _from_channel_rows(out, x.shape, x.dtype), (xhat, sigma, gamma64, bool(training),
+                                                       x.shape, x.dtype)
+
+
+@np.errstate(under="ignore")
+def batchnorm2d_backward(grad_out, cache):
+    """grad_out (N, C, H, W) -> (grad_x (N, C, H, W), grad_gamma (C,), grad_beta (C,))."""
+    xhat, sigma, gamma, training, shape, dtype = cache
+    check_grad_out(grad_out, shape, dtype)
+    g = _channel_rows(grad_out)
+    grad_beta = g.sum(axis=1)
+    grad_gamma = np.einsum("ij,ij->i", g, xhat)
+    dxhat = g * gamma[:, None]
+    if training:
+        m = xhat.shape[1]
+        mean_dxhat = (gamma * grad_beta / m)[:, None]
+        mean_dxhat_xhat = (gamma * grad_gamma / m)[:, None]
+        dxhat = dxhat - mean_dxhat - xhat * mean_dxhat_xhat
+    grad_x = _from_channel_rows(dxhat / sigma[:, None], shape, dtype)
+    return grad_x, grad_gamma.astype(dtype), grad_beta.astype(dtype)
+
+
+def batchnorm2d_running_stats(x, running_mean, running_var, *, momentum):
+    """x (N, C, H, W), running_mean, running_var (C,) -> (new_mean, new_var) in x's dtype:
+    (1 - momentum) * old + momentum * batch mean / unbiased batch variance (divided by m - 1)."""
+    check_batchnorm2d_running_stats(x, running_mean, running_var, momentum)
+    capabilities.require("batchnorm2d", x=x, running_mean=running_mean,
+                         running_var=running_var, momentum=momentum)
+    rows = _channel_rows(x)
+    mean, _, squares = _row_statistics(rows)
+    unbiased = squares / (rows.shape[1] - 1)
+    new_mean = (1 - momentum) * np.asarray(running_mean, np.float64) + momentum * mean
+    new_var = (1 - momentum) * np.asarray(running_var, np.float64) + momentum * unbiased
+    return new_mean.astype(x.dtype), new_var.astype(x.dtype)

@@ -12,8 +12,13 @@ softmax (along ``axis``; each slice along it is one row of K values):
     out[k] = exp(x[k] - m) / sum_j exp(x[j] - m),  m = max_j x[j]
 softmax cross-entropy (per sample i, then the mean over the batch):
     loss_i = m + log(sum_k exp(logits[i, k] - m)) - logits[i, target[i]]
-Softmax and cross-entropy are computed in Python floats (double precision) and rounded once
-to the input dtype. relu, sigmoid, tanh, flatten and dropout are single element-wise
+batchnorm2d (per channel c, over the m = N * H * W values x[:, c]):
+    training   mu = sum(x) / m,  var = sum((x - mu)^2) / m   (two passes, biased)
+    eval       mu, var = running_mean[c], running_var[c]
+    out = gamma[c] * (x - mu) / sqrt(var + eps) + beta[c]
+    running statistics: (1 - momentum) * old + momentum * new, with var divided by m - 1
+Softmax, cross-entropy and batchnorm2d are computed in double precision and rounded once to
+the input dtype. relu, sigmoid, tanh, flatten and dropout are single element-wise
 formulas (or a copy) with nothing to spell out in loops: they are re-exported from
 impls.dense.
 
@@ -26,10 +31,9 @@ import math
 import numpy as np
 
 from conformance.capabilities import Capabilities
-from impls.dense import (dropout_backward, dropout_forward, flatten_backward,  # noqa: F401
-                         flatten_forward, relu_backward, relu_forward, sigmoid_backward,
-                         sigmoid_forward, tanh_backward, tanh_forward)
-from impls.validation import (check_grad_loss, check_grad_out, check_linear, check_softmax,
+from impls.dense import *  # noqa: F403 - the dense ops (see impls.dense)
+from impls.validation import (check_batchnorm2d, check_batchnorm2d_running_stats,
+                              check_grad_loss, check_grad_out, check_linear, check_softmax,
                               check_softmax_cross_entropy, conv2d_output_size,
                               pool2d_output_size)
 
@@ -267,3 +271,97 @@ def softmax_cross_entropy_backward(grad_loss, cache):
         for k in range(n_classes):
             grad[i, k] = g * (p[k] - float(k == target[i])) / n_batch
     return grad.astype(logits.dtype)
+
+
+# ----- batchnorm2d, one channel at a time ------------------------------------------------------
+
+def _channel_statistics(xc, ddof=0):
+    """Mean and variance of one channel's values (float64), in two passes; the variance
+    divides by m - ddof (0: biased, 1: unbiased)."""
+    m = xc.size
+    mean = np.sum(xc) / m
+    var = np.sum((xc - mean) ** 2) / (m - ddof)
+    return mean, var
+
+
+@_QUIET_UNDERFLOW
+def batchnorm2d_forward(x, gamma, beta, *, training, running_mean, running_var, eps):
+    """x (N, C, H, W), gamma, beta (C,) -> out (N, C, H, W).
+
+    out[:, c] = gamma[c] * (x[:, c] - mu) / sqrt(var + eps) + beta[c], with the batch mean and
+    biased variance of channel c when training, running_mean[c] and running_var[c] otherwise.
+    """
+    check_batchnorm2d(x, gamma, beta, training, running_mean, running_var, eps)
+    capabilities.require("batchnorm2d", x=x, gamma=gamma, beta=beta, training=training,
+                         running_mean=running_mean, running_var=running_var)
+    channels = x.shape[1]
+    means, stds = np.empty(channels), np.empty(channels)
+    for c in range(channels):
+        if training:
+            mean, var = _channel_statistics(x[:, c].astype(np.float64))
+        else:
+            mean, var = float(running_mean[c]), float(running_var[c])
+        means[c], stds[c] = mean, math.sqrt(var + eps)
+    return normalise_channels(x, gamma, beta, means, stds, training)
+
+
+@_QUIET_UNDERFLOW
+def normalise_channels(x, gamma, beta, means, stds, training):
+    """The forward for given per-channel float64 statistics (C,): returns (out, cache) with
+    out[:, c] = gamma[c] * (x[:, c] - means[c]) / stds[c] + beta[c]. With ``training`` the
+    backward differentiates through means and stds as the batch mean and sqrt(var + eps)."""
+    out = np.empty(x.shape, dtype=x.dtype)
+    centred = np.empty(x.shape, dtype=np.float64)
+    for c in range(x.shape[1]):
+        centred[:, c] = x[:, c].astype(np.float64) - means[c]
+        xhat = centred[:, c] / stds[c]
+        out[:, c] = float(gamma[c]) * xhat + float(beta[c])
+    return out, (centred, stds, gamma.astype(np.float64), bool(training), x.dtype)
+
+
+@_QUIET_UNDERFLOW
+def batchnorm2d_backward(grad_out, cache):
+    """grad_out (N, C, H, W) -> (grad_x (N, C, H, W), grad_gamma (C,), grad_beta (C,)).
+
+    Training differentiates through the batch mean and variance; eval treats the running
+    statistics as constants.
+    """
+    centred, stds, gamma, training, dtype = cache
+    check_grad_out(grad_out, centred.shape, dtype)
+    channels = centred.shape[1]
+    m = centred[:, 0].size
+    grad_x = np.empty(centred.shape, dtype=dtype)
+    grad_gamma = np.empty(channels, dtype=dtype)
+    grad_beta = np.empty(channels, dtype=dtype)
+    for c in range(channels):
+        g = grad_out[:, c].astype(np.float64)
+        x_mu, std = centred[:, c], stds[c]
+        xhat = x_mu / std
+        grad_beta[c] = np.sum(g)
+        grad_gamma[c] = np.sum(g * xhat)
+        dxhat = g * gamma[c]
+        if training:
+            dvar = np.sum(dxhat * x_mu) * -0.5 * std ** -3      # std ** -3 = (var + eps) ** -1.5
+            dmu = np.sum(-dxhat / std) + dvar * np.sum(-2 * x_mu) / m
+            grad_x[:, c] = dxhat / std + dvar * 2 * x_mu / m + dmu / m
+        else:
+            grad_x[:, c] = dxhat / std
+    return grad_x, grad_gamma, grad_beta
+
+
+def batchnorm2d_running_stats(x, running_mean, running_var, *, momentum):
+    """x (N, C, H, W), running_mean, running_var (C,) -> (new_mean, new_var), in x's dtype.
+
+    new = (1 - momentum) * old + momentum * batch statistic, the variance divided by m - 1.
+    """
+    check_batchnorm2d_running_stats(x, running_mean, running_var, momentum)
+    capabilities.require("batchnorm2d", x=x, running_mean=running_mean,
+                         running_var=running_var, momentum=momentum)
+    channels = x.shape[1]
+    new_mean = np.empty(channels, dtype=x.dtype)
+    new_var = np.empty(channels, dtype=x.dtype)
+    for c in range(channels):
+        mean, unbiased = _channel_statistics(x[:, c].astype(np.float64), ddof=1)
+        new_mean[c] = (1 - momentum) * float(running_mean[c]) + momentum * mean
+        new_var[c] = (1 - momentum) * float(running_var[c]) + momentum * unbiased
+    return new_mean, new_var

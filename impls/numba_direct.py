@@ -30,6 +30,13 @@ in float64 and round once to the input dtype (``x - max`` is rounded before exp,
 turn it into a relative error of |x - max| * u in float32). relu, sigmoid, tanh, flatten and
 dropout are single element-wise formulas (or a copy) that a compiled loop would not make
 different: they are re-exported from impls.dense.
+
+batchnorm2d runs one channel per task: a pass for the mean, a second for the sum of squared
+deviations, then one writing the output, all accumulated in float64 in a fixed order and
+rounded once to the input dtype. The backward recomputes the normalised values from its copy
+of x and takes the input gradient as
+    grad_x = gamma / sigma * (g - sum(g) / m - xhat * sum(g * xhat) / m)   (training)
+    grad_x = gamma / sigma * g                                            (eval)
 """
 from __future__ import annotations
 
@@ -39,10 +46,9 @@ import numpy as np
 from numba import njit, prange
 
 from conformance.capabilities import Capabilities
-from impls.dense import (dropout_backward, dropout_forward, flatten_backward,  # noqa: F401
-                         flatten_forward, relu_backward, relu_forward, sigmoid_backward,
-                         sigmoid_forward, tanh_backward, tanh_forward)
-from impls.validation import (check_grad_loss, check_grad_out, check_linear, check_softmax,
+from impls.dense import *  # noqa: F403 - the dense ops (see impls.dense)
+from impls.validation import (check_batchnorm2d, check_batchnorm2d_running_stats,
+                              check_grad_loss, check_grad_out, check_linear, check_softmax,
                               check_softmax_cross_entropy, conv2d_output_size,
                               pool2d_output_size)
 
@@ -482,6 +488,77 @@ def _cross_entropy_backward(probs, target, g):
     return grad
 
 
+@_kernel()
+def _batchnorm_statistics(x):
+    """x (N, C, H, W) -> float64 (mean (C,), sum of squared deviations from it (C,))."""
+    n, c, h, w = x.shape
+    mean = np.empty(c, dtype=np.float64)
+    squares = np.empty(c, dtype=np.float64)
+    for ch in prange(c):
+        total = 0.0
+        for b in range(n):
+            for i in range(h):
+                for j in range(w):
+                    total += x[b, ch, i, j]
+        mu = total / (n * h * w)
+        total = 0.0
+        for b in range(n):
+            for i in range(h):
+                for j in range(w):
+                    d = x[b, ch, i, j] - mu
+                    total += d * d
+        mean[ch] = mu
+        squares[ch] = total
+    return mean, squares
+
+
+@_kernel()
+def _batchnorm_normalise(x, mean, sigma, gamma, beta):
+    """x (N, C, H, W), float64 (C,) vectors -> gamma * (x - mean) / sigma + beta in x's dtype."""
+    n, c, h, w = x.shape
+    out = np.empty((n, c, h, w), dtype=x.dtype)
+    for ch in prange(c):
+        for b in range(n):
+            for i in range(h):
+                for j in range(w):
+                    xhat = (x[b, ch, i, j] - mean[ch]) / sigma[ch]
+                    out[b, ch, i, j] = gamma[ch] * xhat + beta[ch]
+    return out
+
+
+@_kernel()
+def _batchnorm_backward(x, g, mean, sigma, gamma, training):
+    """x, g (N, C, H, W), float64 (C,) vectors -> (grad_x in x's dtype, float64 grad_gamma,
+    float64 grad_beta); with ``training`` through the batch statistics mean and sigma."""
+    n, c, h, w = x.shape
+    m = n * h * w
+    grad_x = np.empty((n, c, h, w), dtype=x.dtype)
+    grad_gamma = np.empty(c, dtype=np.float64)
+    grad_beta = np.empty(c, dtype=np.float64)
+    for ch in prange(c):
+        sum_g = 0.0
+        sum_g_xhat = 0.0
+        for b in range(n):
+            for i in range(h):
+                for j in range(w):
+                    gv = np.float64(g[b, ch, i, j])
+                    sum_g += gv
+                    sum_g_xhat += gv * ((x[b, ch, i, j] - mean[ch]) / sigma[ch])
+        grad_beta[ch] = sum_g
+        grad_gamma[ch] = sum_g_xhat
+        scale = gamma[ch] / sigma[ch]
+        for b in range(n):
+            for i in range(h):
+                for j in range(w):
+                    gv = np.float64(g[b, ch, i, j])
+                    if training:
+                        xhat = (x[b, ch, i, j] - mean[ch]) / sigma[ch]
+                        grad_x[b, ch, i, j] = scale * (gv - sum_g / m - xhat * sum_g_xhat / m)
+                    else:
+                        grad_x[b, ch, i, j] = scale * gv
+    return grad_x, grad_gamma, grad_beta
+
+
 def _pad(x, padding, value):
     """A padded, C-contiguous, writeable copy of x (N, C, H, W)."""
     ph, pw = padding
@@ -653,6 +730,56 @@ def softmax_cross_entropy_backward(grad_loss, cache):
     return _cross_entropy_backward(probs, target, g).astype(dtype)
 
 
+def _owned64(v):
+    """A C-contiguous, writeable float64 copy (C,) of a per-channel vector."""
+    return np.array(v, dtype=np.float64, order="C")
+
+
+@_QUIET_UNDERFLOW
+def batchnorm2d_forward(x, gamma, beta, *, training, running_mean, running_var, eps):
+    """x (N, C, H, W), gamma, beta (C,) -> out = gamma * (x - mu) / sqrt(var + eps) + beta.
+
+    mu, var: one compiled task per channel computes its mean and biased variance when
+    training; otherwise running_mean and running_var.
+    """
+    check_batchnorm2d(x, gamma, beta, training, running_mean, running_var, eps)
+    capabilities.require("batchnorm2d", x=x, gamma=gamma, beta=beta, training=training,
+                         running_mean=running_mean, running_var=running_var)
+    x = _owned(x)
+    if training:
+        mean, squares = _batchnorm_statistics(x)
+        var = squares / (x.size // x.shape[1])
+    else:
+        mean, var = _owned64(running_mean), _owned64(running_var)
+    sigma = np.sqrt(var + eps)
+    gamma = _owned64(gamma)
+    out = _batchnorm_normalise(x, mean, sigma, gamma, _owned64(beta))
+    return out, (x, mean, sigma, gamma, bool(training))
+
+
+@_QUIET_UNDERFLOW
+def batchnorm2d_backward(grad_out, cache):
+    """grad_out (N, C, H, W) -> (grad_x (N, C, H, W), grad_gamma (C,), grad_beta (C,))."""
+    x, mean, sigma, gamma, training = cache
+    check_grad_out(grad_out, x.shape, x.dtype)
+    grad_x, grad_gamma, grad_beta = _batchnorm_backward(x, _owned(grad_out), mean, sigma,
+                                                        gamma, training)
+    return grad_x, grad_gamma.astype(x.dtype), grad_beta.astype(x.dtype)
+
+
+def batchnorm2d_running_stats(x, running_mean, running_var, *, momentum):
+    """x (N, C, H, W), running_mean, running_var (C,) -> (new_mean, new_var) in x's dtype:
+    (1 - momentum) * old + momentum * batch mean / unbiased batch variance (divided by m - 1)."""
+    check_batchnorm2d_running_stats(x, running_mean, running_var, momentum)
+    capabilities.require("batchnorm2d", x=x, running_mean=running_mean,
+                         running_var=running_var, momentum=momentum)
+    mean, squares = _batchnorm_statistics(_owned(x))
+    unbiased = squares / (x.size // x.shape[1] - 1)
+    new_mean = (1 - momentum) * _owned64(running_mean) + momentum * mean
+    new_var = (1 - momentum) * _owned64(running_var) + momentum * unbiased
+    return new_mean.astype(x.dtype), new_var.astype(x.dtype)
+
+
 def warm_up():
     """Compile (or load from the cache) both compilations of every kernel of a claimed op, for
     float32 and float64."""
@@ -689,3 +816,13 @@ def _warm_up_once():
         if "softmax_cross_entropy" in capabilities.ops:
             loss, cache = softmax_cross_entropy_forward(x2, np.zeros(2, dtype=np.int64))
             softmax_cross_entropy_backward(np.ones_like(loss), cache)
+        if "batchnorm2d" in capabilities.ops:
+            x4 = np.ones((2, 2, 2, 2), dtype=dtype)
+            x4[0] = 0
+            vector = np.ones(2, dtype)
+            for training in (True, False):
+                out, cache = batchnorm2d_forward(x4, vector, vector, training=training,
+                                                 running_mean=vector, running_var=vector,
+                                                 eps=1e-5)
+                batchnorm2d_backward(np.ones_like(out), cache)
+            batchnorm2d_running_stats(x4, vector, vector, momentum=0.1)

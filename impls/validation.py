@@ -7,7 +7,11 @@ output-size formula.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+from conformance.sizes import extent, output_size
 
 DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 POOL_MODES = ("max", "avg", "min")
@@ -32,10 +36,6 @@ def _pair(name: str, value, minimum: int) -> tuple[int, int]:
     return int(value[0]), int(value[1])
 
 
-def _output_size(size: int, kernel_extent: int, stride: int, padding: int) -> int:
-    return (size + 2 * padding - kernel_extent) // stride + 1
-
-
 def _check_output(shape_desc: str, ho: int, wo: int) -> tuple[int, int]:
     if ho < 1 or wo < 1:
         raise ValueError(f"x: empty output of size ({ho}, {wo}): {shape_desc}; "
@@ -44,7 +44,7 @@ def _check_output(shape_desc: str, ho: int, wo: int) -> tuple[int, int]:
 
 
 def conv2d_output_size(x, weight, bias, stride, padding, dilation, groups) -> tuple[int, int]:
-    """Validate conv2d arguments (see DESIGN.md) and return (Ho, Wo)."""
+    """Validate conv2d arguments (docs/contract.md, "conv2d") and return (Ho, Wo)."""
     _array("x", x, 4, "(N, C, H, W)")
     _array("weight", weight, 4, "(F, C // groups, KH, KW)")
     if weight.dtype != x.dtype:
@@ -74,14 +74,14 @@ def conv2d_output_size(x, weight, bias, stride, padding, dilation, groups) -> tu
                          f"weight.shape={weight.shape}")
     if bias is not None and bias.shape != (f,):
         raise ValueError(f"bias must have shape (F,) = ({f},), got {bias.shape}")
-    ho = _output_size(h, dh * (kh - 1) + 1, sh, ph)
-    wo = _output_size(w, dw * (kw - 1) + 1, sw, pw)
+    ho = output_size(h, kh, sh, ph, dh)
+    wo = output_size(w, kw, sw, pw, dw)
     return _check_output(f"input {h}x{w}, padding {(ph, pw)}, dilated kernel "
-                         f"{dh * (kh - 1) + 1}x{dw * (kw - 1) + 1}", ho, wo)
+                         f"{extent(kh, dh)}x{extent(kw, dw)}", ho, wo)
 
 
 def pool2d_output_size(x, mode, kernel_size, stride, padding) -> tuple[int, int]:
-    """Validate pool2d arguments (see DESIGN.md) and return (Ho, Wo)."""
+    """Validate pool2d arguments (docs/contract.md, "pool2d") and return (Ho, Wo)."""
     _array("x", x, 4, "(N, C, H, W)")
     if mode not in POOL_MODES:
         raise ValueError(f"mode must be one of {POOL_MODES}, got {mode!r}")
@@ -94,8 +94,8 @@ def pool2d_output_size(x, mode, kernel_size, stride, padding) -> tuple[int, int]
     if min(x.shape) < 1:
         raise ValueError(f"x must have no zero-length axis, got shape {x.shape}")
     _, _, h, w = x.shape
-    ho = _output_size(h, kh, sh, ph)
-    wo = _output_size(w, kw, sw, pw)
+    ho = output_size(h, kh, sh, ph)
+    wo = output_size(w, kw, sw, pw)
     return _check_output(f"input {h}x{w}, padding {(ph, pw)}, kernel {kh}x{kw}", ho, wo)
 
 
@@ -232,3 +232,66 @@ def check_grad_loss(grad_loss, dtype) -> float:
         raise TypeError(f"grad_loss must be a 0-d numpy.ndarray or a float, "
                         f"got {type(grad_loss).__name__}")
     return float(dtype.type(grad_loss))
+
+
+# ----- batchnorm2d ---------------------------------------------------------------------------
+
+def _real(value) -> bool:
+    return (isinstance(value, (int, float, np.integer, np.floating))
+            and not isinstance(value, (bool, np.bool_)))
+
+
+def _channel_vector(name: str, value, channels: int) -> None:
+    """A float32 / float64 ndarray of shape (C,)."""
+    _float_array(name, value)
+    if value.shape != (channels,):
+        raise ValueError(f"{name} must have shape (C,) = ({channels},), got {value.shape}")
+
+
+def _batch_input(x, per_channel_statistics: bool) -> int:
+    """x (N, C, H, W) with no zero-length axis and, where batch statistics are taken, more
+    than one value per channel (the biased and unbiased variances need m = N * H * W >= 2)."""
+    _array("x", x, 4, "(N, C, H, W)")
+    if min(x.shape) < 1:
+        raise ValueError(f"x must have no zero-length axis, got shape {x.shape}")
+    n, c, h, w = x.shape
+    if per_channel_statistics and n * h * w < 2:
+        raise ValueError(f"x must hold more than one value per channel for batch statistics "
+                         f"(N * H * W >= 2), got shape {x.shape}")
+    return c
+
+
+def _running_statistics(running_mean, running_var, channels: int, purpose: str) -> None:
+    for name, value in (("running_mean", running_mean), ("running_var", running_var)):
+        if value is None:
+            raise ValueError(f"{name} is required {purpose}, got None")
+        _channel_vector(name, value, channels)
+
+
+def check_batchnorm2d(x, gamma, beta, training, running_mean, running_var, eps) -> None:
+    """x (N, C, H, W); gamma, beta (C,); eps a finite number > 0; training a bool.
+
+    training: N * H * W >= 2, running_mean / running_var are not read and may be None
+    (when given they must have shape (C,)); otherwise both are required, shape (C,).
+    """
+    if not isinstance(training, (bool, np.bool_)):
+        raise TypeError(f"training must be a bool, got {training!r}")
+    channels = _batch_input(x, bool(training))
+    _channel_vector("gamma", gamma, channels)
+    _channel_vector("beta", beta, channels)
+    if not _real(eps) or not math.isfinite(eps) or eps <= 0:
+        raise ValueError(f"eps must be a finite number > 0, got {eps!r}")
+    if training:
+        for name, value in (("running_mean", running_mean), ("running_var", running_var)):
+            if value is not None:
+                _channel_vector(name, value, channels)
+    else:
+        _running_statistics(running_mean, running_var, channels, "when training is False")
+
+
+def check_batchnorm2d_running_stats(x, running_mean, running_var, momentum) -> None:
+    """x (N, C, H, W) with N * H * W >= 2; running_mean, running_var (C,); momentum in [0, 1]."""
+    channels = _batch_input(x, True)
+    _running_statistics(running_mean, running_var, channels, "to update the running statistics")
+    if not _real(momentum) or not 0 <= momentum <= 1:
+        raise ValueError(f"momentum must be a number in [0, 1], got {momentum!r}")

@@ -135,3 +135,37 @@ def _real_logits(arrays, winners, padding):
     hidden = torch.relu(F.conv2d(t["x"], t["conv_weight"], t["conv_bias"], padding=padding))
     pooled = hidden.flatten(2).gather(2, winners.flatten(2)).reshape(winners.shape)
     return F.linear(pooled.flatten(1), t["linear_weight"], t["linear_bias"])
+
+
+def batchnorm2d(x, gamma, beta, grad_out=None, *, training, running_mean, running_var, eps):
+    """Return (out, grad_x, grad_gamma, grad_beta) in float64; grads are None without grad_out.
+
+    F.batch_norm: training normalises with the batch mean and biased variance over (N, H, W)
+    and differentiates through them; eval uses running_mean/running_var as constants. The
+    caller's running buffers are never touched (training does not read them here).
+    """
+    if training:
+        stats = (None, None)
+    else:
+        stats = tuple(torch.from_numpy(np.array(a, dtype=np.float64, order="C"))
+                      for a in (running_mean, running_var))
+    out, grads = _apply(
+        lambda x, gamma, beta: F.batch_norm(x, *stats, gamma, beta, training=training, eps=eps),
+        {"x": x, "gamma": gamma, "beta": beta}, ("x", "gamma", "beta"), grad_out)
+    if grad_out is None:
+        return out, None, None, None
+    return out, grads["x"], grads["gamma"], grads["beta"]
+
+
+def batchnorm2d_running_stats(x, running_mean, running_var, *, momentum):
+    """Return (new_mean, new_var) in float64: PyTorch's update by a training-mode F.batch_norm.
+
+    new_mean = (1 - momentum) * running_mean + momentum * batch mean;
+    new_var = (1 - momentum) * running_var + momentum * unbiased batch variance (divides by m - 1).
+    """
+    new_mean, new_var = (torch.from_numpy(np.array(a, dtype=np.float64, order="C"))
+                         for a in (running_mean, running_var))
+    with torch.no_grad():
+        F.batch_norm(torch.from_numpy(np.array(x, dtype=np.float64, order="C")), new_mean,
+                     new_var, training=True, momentum=momentum)
+    return new_mean.numpy(), new_var.numpy()

@@ -3,7 +3,7 @@ import pytest
 
 from conformance.runner import FAILED, run_check
 from conformance.suite import find_check
-from tests.corpus import all_mutants
+from tests.corpus import EXAMPLE_TIMEOUT, all_mutants
 
 MUTANTS = all_mutants()
 
@@ -18,7 +18,7 @@ def test_mutant_fails_the_checks_meant_for_it(path, mutant):
     assert mutant.caught_by, f"{mutant.name} names no check that catches it"
     for target in mutant.caught_by:
         op, check = target.split(".")
-        result = run_check(mutant, path, op, check, "ci", example_timeout=5)
+        result = run_check(mutant, path, op, check, "ci", example_timeout=EXAMPLE_TIMEOUT)
         assert result.status == FAILED, f"{mutant.name} ({mutant.bug}) survived {target}"
         assert result.message
         if find_check(op, check).property is not None:

@@ -15,7 +15,7 @@ EVERYTHING = {op: frozenset(features) for op, features in FEATURES.items()}
 
 
 def _strategy(op):
-    return OPS[op].strategy(EVERYTHING[op])
+    return OPS[op].strategy(EVERYTHING[op], tier=sizes.LARGE)
 
 
 def _reach(op, predicate):
@@ -37,13 +37,15 @@ def _reach(op, predicate):
     ("2049 linear features", "linear", lambda c: c.shape[1] >= 2049),
     ("1025 linear outputs", "linear", lambda c: c.out_features >= 1025),
     ("2049 classes", "softmax_cross_entropy", lambda c: c.shape[1] >= 2049),
+    ("batch norm over 65 channels", "batchnorm2d", lambda c: c.channels >= 65),
+    ("batch norm batch 17", "batchnorm2d", lambda c: c.batch >= 17),
 ])
 def test_strategies_reach_sizes_past_the_thresholds(what, op, predicate):
     assert predicate(_reach(op, predicate)), what
 
 
 @pytest.mark.parametrize("op", ["conv2d", "pool2d", "linear", "softmax", "relu",
-                                "softmax_cross_entropy", "flatten"])
+                                "softmax_cross_entropy", "flatten", "batchnorm2d"])
 def test_strategies_reach_arrays_past_2_17_elements(op):
     record = OPS[op]
     case = _reach(op, lambda c: sizes.largest_array(record, c) > 2**17)
@@ -64,7 +66,7 @@ def test_conv2d_cases_stay_within_the_caps(case):
     record = OPS["conv2d"]
     _, f, ho, wo = record.out_shape(case)
     assert min(case.height, case.width, ho, wo) >= 1
-    assert sizes.largest_array(record, case) <= max(sizes.MAX_ELEMENTS, 17 * 4 * 17 * 17)
+    assert sizes.largest_array(record, case) <= sizes.MAX_ELEMENTS
     products = case.batch * f * ho * wo * (case.channels // case.groups) * math.prod(case.kernel)
     assert products <= sizes.MAX_PRODUCTS
 
@@ -75,7 +77,8 @@ def test_pool2d_cases_stay_within_the_caps(case):
     assert sizes.largest_array(OPS["pool2d"], case) <= sizes.MAX_ELEMENTS
 
 
-@pytest.mark.parametrize("op", ["conv2d", "pool2d", "linear", "softmax", "dropout"])
+@pytest.mark.parametrize("op", ["conv2d", "pool2d", "linear", "softmax", "dropout",
+                                "batchnorm2d"])
 @pytest.mark.parametrize("claims", [{"float32", "max", "backward"},
                                     {"float64", "avg", "stride", "bias"},
                                     None])
@@ -87,7 +90,7 @@ def test_real_layers_use_only_claimed_features(op, claims):
 
 def test_real_layers_are_tried_by_every_property_check_but_tiny_ones():
     assert sizes.real_layers("conv2d", EVERYTHING["conv2d"])
-    assert not sizes.real_layers("conv2d", EVERYTHING["conv2d"], tiny=True)
+    assert not sizes.real_layers("conv2d", EVERYTHING["conv2d"], tier=sizes.TINY)
     layouts = sizes.real_layers("pool2d", EVERYTHING["pool2d"], frozenset({"noncontiguous"}))
     assert layouts and all("noncontiguous" in OPS["pool2d"].features_of(c) for c in layouts)
 

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from conformance.cases import Conv2dCase
+from conformance.ops.conv2d import Conv2dCase
 from conformance.checks import CheckFailure, compare
 from conformance.ops import OPS
 from conformance.tolerance import elementwise_bound
@@ -37,7 +37,7 @@ def test_any_summation_order_is_within_the_bound(dtype, order):
     case = _case(dtype)
     arrays = case.arrays()
     expected, _ = CONV.oracle(arrays, case)
-    abs_out, _ = CONV.abs_oracle(arrays, case, None)
+    abs_out, _ = CONV.error_scale(arrays, case, None)
     n = CONV.terms(case)["out"]
     orders = {"forward": np.arange(n), "reversed": np.arange(n)[::-1],
               "shuffled": np.random.default_rng(1).permutation(n),
@@ -53,7 +53,7 @@ def test_one_wrong_element_of_small_magnitude_is_caught(dtype):
     case = _case(dtype)
     arrays = case.arrays()
     expected, _ = CONV.oracle(arrays, case)
-    abs_out, _ = CONV.abs_oracle(arrays, case, None)
+    abs_out, _ = CONV.error_scale(arrays, case, None)
     bound = elementwise_bound(CONV.terms(case)["out"], dtype, abs_out, expected)
     got = expected.astype(dtype)
     # The smallest output element, off by 1e-4 of its own size (well above rounding).

@@ -13,14 +13,14 @@ ROOT = Path(__file__).resolve().parents[1]
 FORWARD = '''
     @staticmethod
     def conv2d_forward(x, weight, bias, *, stride, padding, dilation, groups):
-        CAPABILITIES.require("conv2d", x=x, weight=weight, bias=bias, stride=stride,
-                             padding=padding, dilation=dilation, groups=groups)
         if x.ndim != 4:
             raise ValueError(f"x must be 4-D (N, C, H, W), got shape {x.shape}")
-        if weight.ndim != 4 or weight.shape[1] != x.shape[1]:
-            raise ValueError(f"weight must be (F, C={x.shape[1]}, KH, KW), got {weight.shape}")
+        if weight.ndim != 4 or weight.shape[1] * groups != x.shape[1]:
+            raise ValueError(f"weight must be (F, C // groups, KH, KW), got {weight.shape}")
         if weight.shape[2] > x.shape[2] or weight.shape[3] > x.shape[3]:
             raise ValueError(f"weight: kernel {weight.shape[2:]} exceeds x {x.shape[2:]}: empty output")
+        CAPABILITIES.require("conv2d", x=x, weight=weight, bias=bias, stride=stride,
+                             padding=padding, dilation=dilation, groups=groups)
         windows = np.lib.stride_tricks.sliding_window_view(x, weight.shape[2:], axis=(2, 3))
         return np.einsum("nchwij,fcij->nfhw", windows, weight), None
 '''

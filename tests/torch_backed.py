@@ -99,3 +99,26 @@ def linear_forward(x, weight, bias):
 def linear_backward(grad_out, cache):
     grad_x, grad_weight, *rest = _linear_backward(grad_out, cache)
     return grad_x, grad_weight, (rest[0] if rest else None)
+
+
+def batchnorm2d_forward(x, gamma, beta, *, training, running_mean, running_var, eps):
+    validation.check_batchnorm2d(x, gamma, beta, training, running_mean, running_var, eps)
+    leaves = (_tensor(x), _tensor(gamma), _tensor(beta))
+    # Training reads no running statistics (and F.batch_norm would update them in place).
+    stats = (None, None) if training else tuple(
+        torch.tensor(np.asarray(a, order="C")) for a in (running_mean, running_var))
+    out = F.batch_norm(leaves[0], *stats, leaves[1], leaves[2], training=training, eps=eps)
+    return out.detach().numpy().copy(), (out, leaves)
+
+
+def batchnorm2d_backward(grad_out, cache):
+    return tuple(_backward(grad_out, cache))
+
+
+def batchnorm2d_running_stats(x, running_mean, running_var, *, momentum):
+    validation.check_batchnorm2d_running_stats(x, running_mean, running_var, momentum)
+    new = [torch.tensor(np.asarray(a, order="C")) for a in (running_mean, running_var)]
+    with torch.no_grad():
+        F.batch_norm(torch.tensor(np.asarray(x, order="C")), *new, training=True,
+                     momentum=momentum)
+    return tuple(t.numpy() for t in new)

@@ -1,9 +1,22 @@
-"""The op record: everything the checks need to know about one op, in one place.
+"""The op record: everything the harness knows about one op, in one place.
 
-Like an OpInfo entry, a record says how to generate cases, how to call an implementation and the
-oracle, how many products each output element sums (for the error bound), which edge cases a case
-hits, and which invalid inputs must be rejected. The checks in ``conformance.checks`` are written
-once against this interface.
+Like an OpInfo entry, a record (one instance of an OpRecord subclass, in its own module under
+conformance/ops/) says:
+
+- the contract: the functions an implementation writes (``functions``, with docstrings the
+  scaffold copies), the features it may claim (``features``) and which of them a call uses
+  (``features_used``, what ``Capabilities.require`` asks);
+- how to make cases: the case type (``case_type``), the size ranges per tier (``sizes``), how to
+  draw a case (``draw_case``), hand-picked corners, one example per feature, the edge cases a case
+  hits and the invalid calls that must be rejected (``error_inputs``);
+- how to call an implementation and PyTorch (``forward``, ``backward``, ``oracle``);
+- the error analysis: the scale of rounding errors (``error_scale``), the number of rounded terms
+  per element (``terms``) and the finite-difference step and truncation;
+- which checks apply (``checks``) and how this op narrows their cases.
+
+FEATURES, the scaffold, the report order and every op list derive from the records. This module
+and the record modules import neither torch nor Hypothesis at import time (``from conformance
+import Capabilities`` must not pay for them): the oracle and the strategies import them on use.
 """
 from __future__ import annotations
 
@@ -11,6 +24,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from conformance.cases import parse_case
+from conformance.sizes import SMALL, Sizes
+
+DTYPES = ("float64", "float32")
+BACKWARD = frozenset({"backward"})
 
 
 class ContractViolation(AssertionError):
@@ -28,6 +47,40 @@ class ErrorInput:
     arrays: tuple[np.ndarray, ...] = ()       # inputs that must come through unchanged
 
 
+@dataclass(frozen=True)
+class Function:
+    """One function of the interface: ``def name(signature)``, its contract, and the parameters
+    it passes to ``capabilities.require`` after validating them (None: it calls no require)."""
+    name: str
+    signature: str
+    doc: str
+    require: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Applies:
+    """A check that applies to an op: its name in reports, the kind of check in
+    conformance.checks that runs it (default: the name), and how the op narrows the cases on top
+    of the kind's own narrowing: features the cases must not use (``exclude``), must use
+    (``required``), the size tier, and convention-testing data (``special``: "ties", "zeros")."""
+    name: str
+    kind: str | None = None
+    exclude: frozenset[str] = frozenset()
+    required: frozenset[str] = frozenset()
+    tier: str | None = None
+    special: str | None = None
+
+
+def applies(name: str, kind: str | None = None, *, exclude=(), required=(), tier=None,
+            special=None) -> Applies:
+    return Applies(name, kind, frozenset(exclude), frozenset(required), tier, special)
+
+
+# Checks every op an implementation speaks gets: its contract beyond the numbers.
+CONTRACT_CHECKS = ("no_mutation", "no_aliasing", "layouts", "deterministic", "error_inputs",
+                   "not_claimed")
+
+
 def expect_array(what: str, value, shape, dtype) -> np.ndarray:
     """Raise ContractViolation unless ``value`` is a NumPy array of this shape and dtype."""
     if not isinstance(value, np.ndarray):
@@ -38,6 +91,15 @@ def expect_array(what: str, value, shape, dtype) -> np.ndarray:
     if value.dtype != np.dtype(dtype):
         raise ContractViolation(f"{what} has dtype {value.dtype}, expected {np.dtype(dtype)}")
     return value
+
+
+def expect_tuple(what: str, result, names: tuple[str, ...]) -> tuple:
+    """Raise ContractViolation unless ``result`` is a tuple of len(names) values."""
+    if not isinstance(result, tuple) or len(result) != len(names):
+        raise ContractViolation(f"{what} must return ({', '.join(names)}), got "
+                                f"{type(result).__name__}" + (f" of length {len(result)}" if
+                                                              isinstance(result, tuple) else ""))
+    return result
 
 
 def expect_weighted_grads(op: str, result, x_shape, weight_shape, bias_shape, dtype) -> dict:
@@ -64,26 +126,131 @@ def expect_pair(what: str, result):
     return result
 
 
+def as_pair(value) -> tuple:
+    """(rows, cols) from a pair, or (v, v) from a single value."""
+    try:
+        return tuple(value)
+    except TypeError:
+        return (value, value)
+
+
+def is_rectangular(*pairs) -> bool:
+    """True when any of the pairs has two different entries."""
+    return any(len(set(as_pair(pair))) > 1 for pair in pairs)
+
+
+def example_storage(features) -> dict[str, str]:
+    """dtype and layout of an example case using ``features``: float32 and a non-contiguous
+    layout only when asked for."""
+    return {"dtype": "float32" if "float32" in features else "float64",
+            "layout": "reversed" if "noncontiguous" in features else "contiguous"}
+
+
+def error_dtype(claimed) -> str:
+    """The dtype of error inputs: float64 where claimed, else float32."""
+    return "float64" if "float64" in claimed else "float32"
+
+
+def torch_oracle():
+    """reference.torch_oracle, imported on first use (it imports torch)."""
+    from reference import torch_oracle as oracle
+    return oracle
+
+
 class OpRecord:
-    """Base of the op records; see conv2d.py and pool2d.py for the two ops."""
+    """Base of the op records. Subclasses set the class attributes below and implement the
+    methods that raise NotImplementedError here."""
 
     name: str
-    inputs: tuple[str, ...]        # differentiable array inputs, in the order backward returns them
+    features: tuple[str, ...]            # claimable features, in documentation order
+    data_features: frozenset[str] = frozenset()  # properties of the input values, not of the
+                                                 # call: checked, but never refused
+    choices: tuple[tuple[str, ...], ...] = (DTYPES,)  # every call uses one feature of each group
+    call_features: frozenset[str] = BACKWARD  # used by calling a function other than the
+                                              # forward (the checks that require them), never
+                                              # by a case's arguments
+    inputs: tuple[str, ...] = ("x",)     # differentiable inputs, in the order backward returns them
+    primary = "x"                        # the argument whose dtype is the call's dtype
+    functions: tuple[Function, ...] = ()  # the interface an implementation writes
+    checks: tuple[Applies | str, ...] = ()
+    sizes: dict[str, Sizes] = {}
+    case_type: type
+    edge_cases: tuple[str, ...] = ()
+    composed = False                     # built from other ops' functions (no claims of its own)
+
+    # -- the contract ------------------------------------------------------------------------
+
+    def features_used(self, **call) -> frozenset[str]:
+        """The features a call with these keyword arguments relies on: the dtype of the primary
+        array and "noncontiguous" for any array that is not C-contiguous; records add their
+        own. Malformed arguments are not features: they are left for the implementation's
+        validation to reject."""
+        arrays = [a for a in call.values() if isinstance(a, np.ndarray)]
+        first = call.get(self.primary)
+        used = {np.dtype(first.dtype).name} if isinstance(first, np.ndarray) else set()
+        if any(not a.flags.c_contiguous for a in arrays):
+            used.add("noncontiguous")
+        return frozenset(used)
 
     def claimed(self, capabilities) -> frozenset[str]:
         """The features of this op an implementation claims."""
         return capabilities.claimed(self.name)
 
-    def strategy(self, allowed: frozenset, required: frozenset = frozenset(), tiny: bool = False,
+    def applicable(self) -> tuple[Applies, ...]:
+        """The checks that apply, each as an Applies."""
+        return tuple(c if isinstance(c, Applies) else Applies(c) for c in self.checks)
+
+    # -- cases -------------------------------------------------------------------------------
+
+    def strategy(self, allowed: frozenset, required: frozenset = frozenset(), tier: str = SMALL,
                  special: str | None = None):
-        """Cases using only ``allowed`` features and all ``required`` ones; ``special`` asks for
-        convention-testing data ("ties", "zeros") where the op has such a check."""
+        """A Hypothesis strategy of cases using only ``allowed`` features and all ``required``
+        ones, sized by ``tier``; ``special`` asks for convention-testing data."""
+        from conformance.strategies import cases
+        return cases(self, allowed, required, tier, special)
+
+    def draw_case(self, draw, sizes: Sizes, special: str | None):
+        """One case, from the choices of ``draw`` (a conformance.strategies.Draw) within
+        ``sizes``."""
         raise NotImplementedError
+
+    def draw_large_case(self, draw, special: str | None):
+        """One case of the large tier (conformance.sizes): dimensions around the powers of two,
+        within the tier's caps. Records without one have no large tier."""
+        raise NotImplementedError
+
+    @property
+    def has_large_tier(self) -> bool:
+        return type(self).draw_large_case is not OpRecord.draw_large_case
 
     def corner_cases(self, allowed: frozenset, required: frozenset = frozenset()) -> list:
         """Hand-picked cases every run tries first (Hypothesis's explicit examples): corners that
         random generation reaches too rarely."""
         return []
+
+    def case_from_json(self, text: str):
+        return parse_case(self.case_type, text)
+
+    def call_arguments(self, arrays: dict, case) -> dict:
+        """The forward call as keyword arguments (what ``features_used`` takes)."""
+        raise NotImplementedError
+
+    def features_of(self, case) -> frozenset[str]:
+        """The features a case uses: those of its forward call, and its data features."""
+        return self.features_used(**self.call_arguments(case.arrays(), case))
+
+    def edge_cases_of(self, case) -> frozenset[str]:
+        raise NotImplementedError
+
+    def example(self, features: frozenset[str]):
+        """A small legal case that uses exactly ``features`` (for the not-claimed check)."""
+        raise NotImplementedError
+
+    def error_inputs(self, claimed: frozenset[str]) -> list[ErrorInput]:
+        """Invalid calls built from claimed features (dtype, pool mode) where they matter."""
+        raise NotImplementedError
+
+    # -- calling -------------------------------------------------------------------------------
 
     def forward(self, impl, arrays: dict, case):
         """Call the implementation's forward; return (out, cache) after checking out's type,
@@ -94,26 +261,45 @@ class OpRecord:
         """Call the implementation's backward; return {input name: gradient}, checked like forward."""
         raise NotImplementedError
 
-    def oracle(self, arrays: dict, case, grad_out=None):
-        """(out, {name: grad}) from PyTorch in float64; grads empty without grad_out."""
-        raise NotImplementedError
-
-    def abs_oracle(self, arrays: dict, case, grad_out):
-        """(out, {name: grad}) of the op applied to absolute values: the scale of rounding errors."""
-        raise NotImplementedError
-
-    def terms(self, case) -> dict[str, int]:
-        """Products summed into one element of "out" and of each gradient (0: exact selection)."""
-        raise NotImplementedError
+    def exercise(self, impl, case, feature: str) -> None:
+        """Call what uses ``feature`` on ``case`` (for the not-claimed check): the forward, and
+        the backward for "backward"."""
+        out, cache = self.forward(impl, case.arrays(), case)
+        if feature == "backward":   # the forward is claimed; the backward must refuse
+            self.backward(impl, np.ones_like(out), cache, case)
 
     def out_shape(self, case) -> tuple[int, ...]:
         raise NotImplementedError
 
-    def linear(self, case) -> bool:
-        """True when the op is linear in each input separately (adjoint identity applies)."""
+    def side_results(self, impl, arrays: dict, case) -> dict[str, np.ndarray]:
+        """{name: result} of the op's functions besides forward and backward (batchnorm2d's
+        running statistics), checked like the forward's, for those the implementation claims;
+        the contract checks call them too. None by default."""
+        return {}
+
+    # -- truth and error scales ----------------------------------------------------------------
+
+    def oracle(self, arrays: dict, case, grad_out=None):
+        """(out, {name: grad}) from PyTorch in float64; grads empty without grad_out."""
         raise NotImplementedError
 
-    def features_of(self, case) -> frozenset[str]:
+    def error_scale(self, arrays: dict, case, grad_out):
+        """(out, {name: grad}) of the same shapes as the oracle's: for each element, the size
+        its rounding errors scale with (for a sum of products, the sum of |products|: the op on
+        absolute values). See docs/contract.md, "Tolerances"."""
+        raise NotImplementedError
+
+    def terms(self, case) -> dict[str, int]:
+        """Roundings per element of "out", of each gradient and of each side result, each
+        relative to the element's error scale (0: exact selection or copy)."""
+        raise NotImplementedError
+
+    def side_oracle(self, arrays: dict, case) -> dict[str, np.ndarray]:
+        """{name: side result} from PyTorch in float64 (see side_results)."""
+        raise NotImplementedError
+
+    def side_error_scale(self, arrays: dict, case) -> dict[str, np.ndarray]:
+        """{name: error scale} of each side result (see error_scale)."""
         raise NotImplementedError
 
     # -- finite differences: defaults for ops linear in each input ---------------------------
@@ -138,16 +324,3 @@ class OpRecord:
         """The implementation's forward on |inputs| + step: the scale of a linear op nearby."""
         widened = {k: (np.abs(v) + step if k in self.inputs else v) for k, v in arrays.items()}
         return np.abs(np.asarray(self.forward(impl, widened, case)[0], np.float64))
-
-    def edge_cases_of(self, case) -> frozenset[str]:
-        raise NotImplementedError
-
-    edge_cases: tuple[str, ...] = ()
-
-    def error_inputs(self, claimed: frozenset[str]) -> list[ErrorInput]:
-        """Invalid calls built from claimed features (dtype, pool mode) where they matter."""
-        raise NotImplementedError
-
-    def example(self, features: frozenset[str]):
-        """A small legal case that uses exactly ``features`` (for the not-claimed check)."""
-        raise NotImplementedError

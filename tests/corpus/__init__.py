@@ -10,23 +10,27 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from conformance.capabilities import FEATURES
+from conformance.ops import OPS, SPOKEN
 from impls import naive
+
+# Seconds one example of a mutant may run: the corpus holds no slow code, only wrong code.
+EXAMPLE_TIMEOUT = 5
+# Every function of the interface, from the op records.
+FUNCTIONS = tuple(function.name for op in SPOKEN for function in OPS[op].functions)
 
 
 class Mutant:
     """naive, with some of its functions replaced by buggy ones."""
 
     def __init__(self, name: str, bug: str, caught_by: tuple[str, ...], base=naive, **replaced):
-        functions = [f"{op}_{half}" for op in FEATURES for half in ("forward", "backward")]
-        unknown = set(replaced) - set(functions) - {"capabilities"}
+        unknown = set(replaced) - set(FUNCTIONS) - {"capabilities"}
         if unknown:
             raise TypeError(f"Mutant {name}: unknown replacements {sorted(unknown)}")
         self.name = name
         self.bug = bug
         self.caught_by = caught_by
         self.capabilities = base.capabilities
-        for function in functions:
+        for function in FUNCTIONS:
             if hasattr(base, function):
                 setattr(self, function, getattr(base, function))
         for attribute, value in replaced.items():

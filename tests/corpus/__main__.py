@@ -1,57 +1,32 @@
 """``python -m tests.corpus``: the kill report of the buggy-implementation corpus.
 
-For each mutant, runs the checks its entry says must catch it (``ci`` profile, 5 s per-example
-time-out), and prints whether each caught it, after how many examples and seconds, and at which
-size: the largest input array of the shrunk failing case and, where the op has one, the length
-of its reductions. Exits 1 when any mutant survives any of its checks.
+For each mutant, runs the checks its entry says must catch it (``ci`` profile, a per-example
+time-out of EXAMPLE_TIMEOUT seconds), and prints whether each caught it, after how many examples
+and seconds, and at which size: the largest input array of the shrunk failing case and the
+roundings behind one output element. Exits 1 when any mutant survives any of its checks.
 """
-import math
 import statistics
 import sys
 import time
 
-from conformance.cases import Conv2dCase, LayerCase, NetworkCase, Pool2dCase, case_from_json
+from conformance.ops import OPS
 from conformance.runner import FAILED, run_check
-from tests.corpus import all_mutants
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}es" if noun.endswith("s") else f"{n} {noun}s"
-
-
-def _inputs_and_reduction(case) -> tuple[dict[str, tuple[int, ...]], str]:
-    """The input arrays' shapes of a case, and what one output element reduces over."""
-    if isinstance(case, Conv2dCase):
-        products = case.channels // case.groups * math.prod(case.kernel)
-        return {"x": case.x_shape, "weight": case.weight_shape}, _count(products, "product")
-    if isinstance(case, Pool2dCase):
-        return {"x": case.x_shape}, f"{math.prod(case.kernel)}-element windows"
-    if isinstance(case, NetworkCase):
-        shape = (case.batch, case.channels, case.size, case.size)
-        return {"x": shape}, _count(case.classes, "class")
-    if isinstance(case, LayerCase):
-        if case.op == "linear":
-            return ({"x": case.shape, "weight": (case.out_features, case.shape[1])},
-                    _count(case.shape[1], "product"))
-        if case.op == "softmax_cross_entropy":
-            return {"logits": case.shape}, _count(case.shape[1], "class")
-        if case.op == "softmax":
-            return {"x": case.shape}, _count(case.shape[case.axis], "class")
-        return {"x": case.shape}, ""
-    return {}, ""
+from tests.corpus import EXAMPLE_TIMEOUT, all_mutants
 
 
 def case_size(op: str, case_json: str | None) -> str:
-    """E.g. "x 17x16x33x33 = 296208 elements, 144 products" for a failing case; "-" without one
-    (the fixed checks run no generated case)."""
+    """E.g. "x 17x16x33x33 = 296208 elements, 145 terms per output element" for a failing case:
+    its largest input array and the roundings behind one output element (the op record's
+    terms); "-" without a case (the fixed checks run no generated case)."""
     if not case_json:
         return "-"
-    shapes, reduction = _inputs_and_reduction(case_from_json(op, case_json))
-    if not shapes:
-        return "-"
-    name, shape = max(shapes.items(), key=lambda item: math.prod(item[1]))
-    size = f"{name} {'x'.join(map(str, shape))} = {_count(math.prod(shape), 'element')}"
-    return f"{size}, {reduction}" if reduction else size
+    record = OPS[op]
+    case = record.case_from_json(case_json)
+    name, array = max(case.arrays().items(), key=lambda item: item[1].size)
+    elements = "element" if array.size == 1 else "elements"
+    size = f"{name} {'x'.join(map(str, array.shape))} = {array.size} {elements}"
+    terms = record.terms(case)["out"]
+    return f"{size}, {terms} terms per output element" if terms else size
 
 
 def main() -> int:
@@ -62,7 +37,7 @@ def main() -> int:
         firsts = []
         for target in mutant.caught_by:
             op, check = target.split(".")
-            result = run_check(mutant, path, op, check, "ci", example_timeout=5)
+            result = run_check(mutant, path, op, check, "ci", example_timeout=EXAMPLE_TIMEOUT)
             caught = result.status == FAILED
             if not caught:
                 survivors.append(f"{mutant.name} survived {target}")

@@ -14,7 +14,9 @@ import math
 
 import numpy as np
 
-from conformance.cases import Conv2dCase, LayerCase, Pool2dCase
+from conformance.ops import OPS
+from conformance.ops.conv2d import Conv2dCase
+from conformance.ops.pool2d import Pool2dCase
 from impls import dense
 from impls import im2col_strided as strided
 from impls.validation import (check_grad_out, check_linear, check_relu, check_softmax,
@@ -451,8 +453,8 @@ def _pool(batch, channels, size, mode, kernel, stride):
 
 
 def _layer(op, shape, magnitude=0, seed=0, **extra):
-    return LayerCase(op=op, shape=shape, dtype="float64", layout="contiguous",
-                     magnitude=magnitude, seed=seed, **extra)
+    return OPS[op].case_type(shape=shape, dtype="float64", layout="contiguous",
+                             magnitude=magnitude, seed=seed, **extra)
 
 
 # mutant name -> (op, check, a case past the threshold that the check fails, one just below it
