@@ -11,6 +11,7 @@ from dataclasses import replace
 
 from conformance.ops.conv2d import Conv2dCase
 from conformance.ops.pool2d import Pool2dCase
+from conformance.sizes import TINY
 from conformance.checks import CheckFailure
 from conformance.error_map import ErrorMap
 
@@ -33,7 +34,7 @@ def grown_failure(spec, impl, op, case, shrunk_shape) -> tuple[object, ErrorMap]
     of the op (jacobian), the grown case fails otherwise or passes, or its map has the shrunk
     map's shape (a weight or bias gradient: growing the input shows nothing new)."""
     bigger = grown(case)
-    if bigger is None or spec.property is None or spec.tiny:
+    if bigger is None or spec.property is None or spec.tier == TINY:
         return None
     try:
         spec.property(impl, op, bigger)

@@ -78,6 +78,31 @@ class ReluCase(LayerCase):
 @dataclass(frozen=True)
 class SoftmaxCase(LayerCase):
     axis: int = -1
+    peak_last: bool = False   # each row's largest value moved to its last position
+
+    def standard_x(self, rng):
+        z = rng.standard_normal(self.shape)
+        return _peak_last(z, self.axis) if self.peak_last else z
+
+
+def _huge_peak_last(case_type, allowed, **fields) -> list:
+    """Rows of 65 values of magnitude 2^20 whose largest value is last: an exponential
+    overflows unless the maximum subtracted is the row's true maximum (random cases combine
+    many classes, huge values and the maximum in the last block too rarely)."""
+    dtype = "float64" if "float64" in allowed else "float32"
+    return [case_type(shape=(2, 65), dtype=dtype, layout="contiguous", magnitude=20, seed=0,
+                      peak_last=True, **fields)]
+
+
+def _peak_last(z: np.ndarray, axis: int) -> np.ndarray:
+    """z with the largest value of every row along ``axis`` swapped into the row's last place:
+    code that looks for the maximum block by block and misses the last block shows it."""
+    z = np.moveaxis(z.copy(), axis, -1)
+    rows = z.reshape(-1, z.shape[-1])
+    top = rows.argmax(axis=1)
+    everything = np.arange(len(rows))
+    rows[everything, top], rows[everything, -1] = rows[everything, -1], rows[everything, top]
+    return np.moveaxis(rows.reshape(z.shape), -1, axis)
 
 
 @dataclass(frozen=True)
@@ -100,6 +125,11 @@ class LinearCase(LayerCase):
 @dataclass(frozen=True)
 class CrossEntropyCase(LayerCase):
     """shape is the logits' (N, K); targets are uniform over the K classes."""
+    peak_last: bool = False   # each row's largest logit moved to its last class
+
+    def standard_x(self, rng):
+        z = rng.standard_normal(self.shape)
+        return _peak_last(z, 1) if self.peak_last else z
 
     def labels(self, arrays, rng):
         target = rng.integers(0, self.shape[1], self.shape[0]).astype(np.int64)
@@ -300,7 +330,11 @@ class Softmax(SmoothRecord):
     case_type = SoftmaxCase
 
     def draw_parameters(self, draw, sizes, shape, special):
-        return {"axis": draw.integer(Range(-len(shape), len(shape) - 1))}
+        return {"axis": draw.integer(Range(-len(shape), len(shape) - 1)),
+                "peak_last": draw.flag()}
+
+    def corner_cases(self, allowed, required=frozenset()):
+        return _huge_peak_last(self.case_type, allowed, axis=-1)
 
     def example(self, features):
         return self.example_with(features, axis=-1)
@@ -488,7 +522,13 @@ class SoftmaxCrossEntropy(SmoothRecord):
 
     def draw_large_shape(self, draw):
         rows = draw.size(NEAR_POWERS)
-        return (rows, draw.size(WIDTHS, lambda k: fits(rows * k))), {}
+        return (rows, draw.size(WIDTHS, lambda k: fits(rows * k))), None
+
+    def draw_parameters(self, draw, sizes, shape, special):
+        return {"peak_last": draw.flag()}
+
+    def corner_cases(self, allowed, required=frozenset()):
+        return _huge_peak_last(self.case_type, allowed)
 
     def call(self, arrays, case):
         return (arrays["logits"], arrays["target"]), {}
