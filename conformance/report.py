@@ -45,6 +45,7 @@ class ImplReport:
     capabilities: dict[str, list[str]]
     results: list[CheckResult]
     seconds: float = 0.0
+    error: str | None = None     # why nothing could be checked, e.g. "could not import: ..."
     ops: list[OpVerdict] = field(init=False)
 
     def __post_init__(self):
@@ -65,12 +66,13 @@ class ImplReport:
     def certified(self) -> bool:
         """Every claimed op certified, and at least one op claimed."""
         claimed = [v for v in self.ops if v.claimed]
-        return bool(claimed) and all(v.certified for v in claimed)
+        return self.error is None and bool(claimed) and all(v.certified for v in claimed)
 
     def to_dict(self) -> dict:
         return {
             "schema_version": SCHEMA_VERSION, "implementation": self.name, "spec": self.spec,
             "profile": self.profile, "certified": self.certified, "seconds": self.seconds,
+            "error": self.error,
             "capabilities": self.capabilities,
             "ops": {v.op: {"claimed": v.claimed, "certified": v.certified,
                            "exercised": v.exercised, "not_covered": v.not_covered,
@@ -94,6 +96,8 @@ def _ratio(r: CheckResult) -> str:
 
 
 def verdict_line(report: ImplReport) -> str:
+    if report.error:
+        return f"{report.name}: NOT CERTIFIED: {report.error}"
     if not any(v.claimed for v in report.ops):
         return f"{report.name}: nothing certified (no feature claimed)"
     parts = []
@@ -129,7 +133,7 @@ def render_summary(report: ImplReport) -> str:
     """Coverage, failures with their replay commands, and the verdict."""
     lines = []
     for v in report.ops:
-        if v.claimed:
+        if v.claimed and not report.error:
             missed = [name for name, n in v.edge_cases.items() if n == 0]
             lines.append(f"  {v.op} coverage: {len(v.exercised)}/{len(v.claimed)} claimed features "
                          f"exercised" + (f"; NOT COVERED: {', '.join(v.not_covered)}"
@@ -181,6 +185,11 @@ def render_junit(report: ImplReport) -> str:
         len(report.results)), failures=str(sum(r.status == FAILED for r in report.results)),
         skipped=str(sum(r.status == NOT_CLAIMED for r in report.results)),
         time=f"{report.seconds:.3f}")
+    if report.error:
+        case = ElementTree.SubElement(suite, "testcase", classname=report.name, name="start")
+        ElementTree.SubElement(case, "failure", message=report.error).text = report.error
+        suite.set("tests", str(len(report.results) + 1))
+        suite.set("failures", str(int(suite.get("failures")) + 1))
     for r in report.results:
         case = ElementTree.SubElement(suite, "testcase", classname=f"{report.name}.{r.op}",
                                       name=r.check, time=f"{r.seconds:.3f}")
@@ -224,5 +233,7 @@ def render_summary_matrix(reports: list[ImplReport]) -> str:
                 cells.append("FAILED " + ", ".join(v.failed_checks + [
                     f"not covered: {f}" for f in v.not_covered]))
         verdict = "certified" if report.certified else "**not certified**"
+        if report.error:
+            cells, verdict = ["-"] * len(ops), f"**not certified**: {report.error}"
         lines.append(f"| {report.name} | {verdict} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

@@ -1,4 +1,8 @@
-"""The conformance suite as pytest tests (see conformance/pytest_plugin.py for the options)."""
+"""The conformance suite as pytest tests (see conformance/pytest_plugin.py for the options).
+
+Here the implementation runs in the pytest process itself (an xdist worker under ``-n``): a
+crash takes that worker down, and xdist reports the test that was running and starts another.
+"""
 import functools
 
 import pytest
@@ -20,7 +24,8 @@ def test_conformance(conformance_task, pytestconfig):
     spec, op, check = conformance_task
     result = run_check(_implementation(spec), spec, op, check,
                        pytestconfig.getoption("conformance_profile"),
-                       pytestconfig.getoption("conformance_seed"))
+                       pytestconfig.getoption("conformance_seed"),
+                       pytestconfig.getoption("conformance_example_timeout"))
     if result.status == NOT_CLAIMED:
         pytest.skip(f"{op}.{check}: not claimed by {spec}")
     assert result.status == PASSED, result.describe_failure()

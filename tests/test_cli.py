@@ -80,10 +80,14 @@ def test_crash_hang_and_flood_are_reported_and_the_run_goes_on(tmp_path):
     assert "must be a numpy.ndarray, got builtins.list" in rows["pool2d", "forward"]["message"]
 
 
-def test_unknown_implementation_is_a_clear_error(tmp_path):
-    done = _run("certify", "no_such_module:thing", "--reports", str(tmp_path))
-    assert done.returncode == 1
-    assert "cannot import implementation 'no_such_module:thing'" in done.stdout
+def test_unknown_implementation_is_a_usage_error_before_any_work(tmp_path):
+    done = _run("certify", "naive", "no_such_module:thing", "--reports", str(tmp_path / "r"))
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        "python -m conformance certify: error: no implementation 'no_such_module:thing': no "
+        "module named 'no_such_module'; expected a known name (naive, im2col_index, "
+        "im2col_strided, numba), an import path package.module:object or a file path/module.py"]
+    assert "== certifying" not in done.stdout      # naive, named first, was not certified
 
 
 def test_every_kind_of_hostile_implementation_fails_where_it_misbehaves(tmp_path):
