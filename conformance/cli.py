@@ -98,14 +98,13 @@ def _certify_one(probe, name: str, args, limits, reports_dir: Path, live: bool):
     claims = (reports.claims_of(Capabilities(probe.capabilities))
               if probe.capabilities is not None else {})
     results, error, output = [], probe.error, probe.output
+    header = [reports.TEXT_HEADER]     # printed before the first result, if there is one
 
     def on_result(result) -> None:
-        if not results_seen:
-            out(reports.TEXT_HEADER)
-        results_seen.append(result)
+        while header:
+            out(header.pop())
         out(reports.result_line(result))
 
-    results_seen: list = []
     if error is None:
         try:
             results = worker.run_isolated(probe.spec, args.profile, args.seed,

@@ -182,8 +182,10 @@ class _Child:
         child_end.close()
 
     def receive(self, seconds: float) -> tuple:
-        """The next message; ("timeout",) after ``seconds``; ("died", why) if the child ended."""
+        """The next message; ("timeout",) after ``seconds`` (the child is killed then);
+        ("died", why) if the child ended."""
         if not self.conn.poll(max(0.0, seconds)):
+            self.process.kill()
             return ("timeout",)
         try:
             return self.conn.recv()

@@ -68,18 +68,28 @@ def _outcomes(junit) -> dict[str, str]:
 
 def test_the_pytest_form_spreads_implementations_over_xdist_workers(tmp_path):
     args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--pyargs",
-            "conformance", "--conformance-profile", "ci", "-k", "-relu- or -sigmoid-",
+            "conformance", "--conformance-profile", "ci", "-k", "relu- or sigmoid-",
             "--impl", "naive", "--impl", "tests.corpus.activations:relu_grad_one_at_zero",
-            "--impl", str(HOSTILE_IMPORTS / "raises_on_import.py")]
+            "--impl", IMPLEMENTATIONS[1]]
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    for name, extra in (("serial", ["-n", "0"]), ("parallel", ["-n", "2"])):
-        subprocess.run(args + extra + [f"--junitxml={tmp_path / name}.xml"], cwd=tmp_path,
-                       env=env, capture_output=True, text=True, timeout=600)
-    serial, parallel = _outcomes(tmp_path / "serial.xml"), _outcomes(tmp_path / "parallel.xml")
-    assert serial == parallel
+    runs = {"serial": ["-n", "0"], "checks_spread": ["-n", "2"],
+            "implementations_spread": ["-n", "2", "--dist", "loadgroup"]}
+    for name, extra in runs.items():
+        done = subprocess.run(args + extra + [f"--junitxml={tmp_path / name}.xml"],
+                              cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+        assert (tmp_path / f"{name}.xml").exists(), done.stdout + done.stderr
+    serial = _outcomes(tmp_path / "serial.xml")
+    for name in runs:
+        assert _outcomes(tmp_path / f"{name}.xml") == serial, name
     assert serial["test_conformance[naive-relu-forward]"] == "passed"
     assert serial["test_conformance[tests.corpus.activations:relu_grad_one_at_zero-relu-at_zero]"] \
         == "failed"
     assert serial["test_conformance[naive-relu-not_claimed]"] == "skipped"
     broken = [outcome for test, outcome in serial.items() if "raises_on_import" in test]
-    assert broken and set(broken) == {"failed"}
+    assert set(broken) == {"failed"}      # every relu and sigmoid check, as many as naive's:
+    assert len(broken) == sum(test.startswith("test_conformance[naive-") for test in serial)
+    failure = ElementTree.parse(tmp_path / "serial.xml").getroot().find(
+        ".//testcase[@name='test_conformance[" + IMPLEMENTATIONS[1] + "-relu-forward]']/failure")
+    assert failure.get("message") == (f"Failed: {IMPLEMENTATIONS[1]}: could not import: raised "
+                                      f"RuntimeError: module-level setup failed at "
+                                      f"{IMPLEMENTATIONS[1]}:2")
