@@ -17,13 +17,20 @@ import os
 import tempfile
 from pathlib import Path
 
-from conformance.capabilities import FEATURES
+from conformance.capabilities import Capabilities
 
 SCHEMA_VERSION = 1
 
 
 class RecordError(ValueError):
     """The record cannot be used as it is: one line saying why."""
+
+
+def _known_features() -> dict[str, frozenset[str]]:
+    """{op: every feature it can be certified for}, the composed network included."""
+    from conformance.ops import OPS
+    everything = Capabilities.everything()
+    return {name: record.claimed(everything) for name, record in OPS.items()}
 
 
 def _validate(path: Path, data) -> dict[str, dict[str, list[str]]]:
@@ -36,21 +43,22 @@ def _validate(path: Path, data) -> dict[str, dict[str, list[str]]]:
     if not isinstance(implementations, dict):
         raise RecordError(f"{path}: 'implementations' must be an object {{name: {{op: "
                           f"[feature, ...]}}}}, got {type(implementations).__name__}")
+    known = _known_features()
     for name, ops in implementations.items():
         if not isinstance(ops, dict):
             raise RecordError(f"{path}: implementation {name!r} must map ops to feature lists, "
                               f"got {type(ops).__name__}")
         for op, features in ops.items():
-            if op not in FEATURES:
+            if op not in known:
                 raise RecordError(f"{path}: implementation {name!r}: unknown op {op!r}; "
-                                  f"known: {', '.join(FEATURES)}")
+                                  f"known: {', '.join(known)}")
             if not isinstance(features, list) or not all(isinstance(f, str) for f in features):
                 raise RecordError(f"{path}: implementation {name!r}: {op} must be a list of "
                                   f"feature names, got {features!r}")
-            unknown = sorted(set(features) - set(FEATURES[op]))
+            unknown = sorted(set(features) - known[op])
             if unknown:
                 raise RecordError(f"{path}: implementation {name!r}: unknown {op} features "
-                                  f"{unknown}; known: {', '.join(FEATURES[op])}")
+                                  f"{unknown}; known: {', '.join(sorted(known[op]))}")
     return implementations
 
 

@@ -7,7 +7,7 @@ import stat
 import pytest
 
 from conformance import gate
-from tests.run_cli import HOSTILE_IMPORTS, conformance
+from tests.run_cli import HOSTILE_IMPORTS, ROOT, conformance
 
 RELU_ONLY = str(HOSTILE_IMPORTS / "relu_only.py")
 RAISES = str(HOSTILE_IMPORTS / "raises_on_import.py")
@@ -42,6 +42,12 @@ def test_a_malformed_record_is_a_one_line_error(tmp_path, content, message):
         gate.load(path)
     assert str(error.value).startswith(f"{path}: ") and message in str(error.value)
     assert "\n" not in str(error.value)
+
+
+def test_the_committed_record_is_valid():
+    record = gate.load(ROOT / "certified.json")
+    assert set(record) == {"naive", "im2col_index", "im2col_strided", "numba"}
+    assert record["naive"]["network"] == ["backward", "float64"]
 
 
 def test_a_missing_or_unreadable_record_is_an_error(tmp_path):
