@@ -81,7 +81,7 @@ def _names(probes: list) -> dict[str, str]:
     """{spec: name in reports}: the implementation's name; its spec where it has none (it
     could not be imported) or where two implementations of the run share one."""
     names = {p.spec: p.name or p.spec for p in probes}
-    for name in set(names.values()):
+    for name in sorted(set(names.values())):
         specs = [spec for spec, n in names.items() if n == name]
         if len(specs) > 1:
             print(f"note: {', '.join(specs)} are all named {name!r}; reported under their specs")

@@ -195,8 +195,14 @@ class _Child:
                 raise Stopped() from None
             return ("died", _exit_reason(self.process.exitcode))
 
-    def close(self) -> None:
-        self.process.join(5)
+    def __enter__(self):
+        return self
+
+    def __exit__(self, error_type, error, traceback) -> None:
+        """Let a child that has finished exit; kill it at once if the parent is leaving early
+        (Ctrl-C)."""
+        if error_type is None:
+            self.process.join(5)
         if self.process.is_alive():
             self.process.kill()
             self.process.join(5)
@@ -265,11 +271,8 @@ def probe(spec: str, import_timeout: float = IMPORT_TIMEOUT) -> Probe:
     with tempfile.TemporaryDirectory() as tmp:
         output = os.path.join(tmp, "output")
         open(output, "wb").close()
-        child = _Child(_probe_child, spec, output)
-        try:
+        with _Child(_probe_child, spec, output) as child:
             message = child.receive(import_timeout)
-        finally:
-            child.close()
         if message[0] == "imported":
             return Probe(spec, name=message[1], capabilities=message[2])
         if message[0] == "unknown":
@@ -300,10 +303,9 @@ def run_isolated(spec: str, profile: str = "ci", seed=None, on_result=None,
         output = os.path.join(tmp, "output")
         open(output, "wb").close()
         while tasks is None or start < len(tasks):
-            child = _Child(_check_child, spec, profile, seed, start, limits.example_timeout,
-                           output)
             steps, current, case = _Steps(limits), None, None
-            try:
+            with _Child(_check_child, spec, profile, seed, start, limits.example_timeout,
+                        output) as child:
                 while True:
                     message = child.receive(steps.left())
                     steps.follow(message)
@@ -319,8 +321,6 @@ def run_isolated(spec: str, profile: str = "ci", seed=None, on_result=None,
                         current = None
                     elif message[0] not in ("imported", "phase"):
                         break
-            finally:
-                child.close()
             if message[0] == "done":
                 break
             detail = _tail(output)
@@ -350,9 +350,8 @@ def replay_isolated(spec: str, op: str, check: str, case_json: str,
                     limits: Limits = Limits()) -> tuple[bool | None, str]:
     """Run one check on one case in a child process: (passed, description); passed is None when
     the implementation could not be imported (``description`` says why)."""
-    child = _Child(_replay_child, spec, op, check, case_json)
     steps = _Steps(limits)
-    try:
+    with _Child(_replay_child, spec, op, check, case_json) as child:
         while True:
             message = child.receive(steps.left())
             steps.follow(message)
@@ -360,8 +359,6 @@ def replay_isolated(spec: str, op: str, check: str, case_json: str,
                 steps.enter("case")
             elif message[0] not in ("imported", "phase"):
                 break
-    finally:
-        child.close()
     sys.stdout.flush()
     if message[0] == "replayed":
         return message[1], message[2]
