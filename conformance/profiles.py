@@ -28,9 +28,12 @@ NAMES = tuple(PROFILES)
 CERTIFY_DEFAULT = "ci"      # certify: the gate's profile
 PYTEST_DEFAULT = "dev"      # pytest --pyargs conformance: quick while developing
 
-EXAMPLE_TIMEOUT = 20.0   # seconds one generated case may take (a hang, not a slow implementation)
-CHECK_TIMEOUT = 600.0    # seconds one whole check may take, whatever happens inside
-START_TIMEOUT = 600.0    # seconds a worker may take to import and warm up an implementation
+# Seconds each step may take before it counts as hung (conformance.worker; each can be changed
+# on the command line).
+IMPORT_TIMEOUT = 60.0    # interpreter start-up, the harness's and the implementation's imports
+WARM_UP_TIMEOUT = 300.0  # warm_up(): Numba compiles there, about 70 s cold on 2 busy cores
+EXAMPLE_TIMEOUT = 20.0   # one generated case (a hang, not a slow implementation)
+CHECK_TIMEOUT = 600.0    # one whole check, whatever happens inside
 
 
 def derandomized(name: str) -> bool:

@@ -3,23 +3,33 @@
 Installed with the package (entry point ``pytest11``). The suite itself is
 ``conformance/test_suite.py``: run it with ``pytest --pyargs conformance --impl naive``.
 Every (implementation, op, check) is one test; unclaimed ones are skipped as "not claimed".
+This is the route to many machines: pytest-xdist spreads the tests over local and remote workers
+(``-n``, ``--tx``), and ``--dist loadgroup`` keeps each implementation's tests on one worker
+(each test is in the xdist group named by its implementation).
 """
 from __future__ import annotations
+
+import pytest
 
 from conformance import profiles
 from impls import BUILTIN
 
 
 def pytest_addoption(parser):
+    from conformance.worker import EXAMPLE_TIMEOUT
     group = parser.getgroup("conformance")
     group.addoption("--impl", action="append", default=[], metavar="NAME_OR_IMPORT_PATH",
                     help="implementation to certify: a built-in name (" + ", ".join(BUILTIN) +
-                    ") or package.module:object; repeatable; default: every built-in")
+                    "), package.module:object or path/module.py[:object]; repeatable; "
+                    "default: every built-in")
     group.addoption("--conformance-profile", default=profiles.PYTEST_DEFAULT,
                     choices=profiles.NAMES, help="Hypothesis profile for the conformance suite "
                     f"(default: {profiles.PYTEST_DEFAULT})")
     group.addoption("--conformance-seed", type=int, default=None,
                     help="Hypothesis seed for the conformance suite")
+    group.addoption("--conformance-example-timeout", type=float, default=EXAMPLE_TIMEOUT,
+                    metavar="S", help="seconds one generated case may run before its check "
+                    f"fails (default {EXAMPLE_TIMEOUT:g})")
 
 
 def pytest_generate_tests(metafunc):
@@ -27,5 +37,7 @@ def pytest_generate_tests(metafunc):
         return
     from conformance.suite import all_tasks
     specs = metafunc.config.getoption("impl") or list(BUILTIN)
-    tasks = [(spec, op, check) for spec in specs for op, check in all_tasks()]
-    metafunc.parametrize("conformance_task", tasks, ids=["-".join(t) for t in tasks])
+    tasks = [pytest.param((spec, op, check), id=f"{spec}-{op}-{check}",
+                          marks=pytest.mark.xdist_group(spec))
+             for spec in specs for op, check in all_tasks()]
+    metafunc.parametrize("conformance_task", tasks)

@@ -1,20 +1,32 @@
-"""Finding implementations: built-in names, installed plug-ins, or ``package.module:object`` paths.
+"""Finding implementations: built-in names, installed plug-ins, import paths and module files.
 
 A package registers implementations for ``python -m conformance list`` and by-name certification
 with an entry point in the group ``conformance.implementations``, e.g. in its pyproject.toml:
 
     [project.entry-points."conformance.implementations"]
     my_layers = "my_package.layers:implementation"
+
+Only ``resolve`` imports an implementation; the harness calls it in a child process
+(conformance/worker.py), never in the process that supervises a run.
 """
 from __future__ import annotations
 
+import glob
 import importlib
+import os
+import sys
 from importlib.metadata import entry_points
 
 from conformance.capabilities import Capabilities
 from impls import BUILTIN
 
 ENTRY_POINT_GROUP = "conformance.implementations"
+DEFAULT_OBJECT = "implementation"   # the object a module file names when no ":object" is given
+
+
+class UnknownImplementation(ValueError):
+    """The name or path names nothing that can be found: a usage error, not a failing
+    implementation."""
 
 
 def plugins() -> dict[str, tuple[str, str]]:
@@ -39,21 +51,91 @@ def import_path(spec: str) -> str:
     return plugins().get(spec, (spec,))[0]
 
 
+def expand(spec: str) -> list[str]:
+    """The implementation specs one command-line argument stands for.
+
+    A folder stands for every ``*.py`` file in it whose name does not start with ``_``, a pattern
+    with ``*``, ``?`` or ``[`` for the ``*.py`` files it matches (both sorted); anything else for
+    itself. Raises UnknownImplementation when a folder or pattern gives no module.
+    """
+    if os.path.isdir(spec):
+        found = sorted(os.path.join(spec, name) for name in os.listdir(spec)
+                       if name.endswith(".py") and not name.startswith("_"))
+        what = "folder"
+    elif any(c in spec for c in "*?["):
+        found = sorted(p for p in glob.glob(spec) if p.endswith(".py") and os.path.isfile(p))
+        what = "pattern"
+    else:
+        return [spec]
+    if not found:
+        raise UnknownImplementation(f"{what} {spec!r} holds no implementation module (*.py)")
+    return found
+
+
+def _module_file(spec: str) -> tuple[str, str] | None:
+    """(file, object) for ``path/to/module.py[:object]``, else None."""
+    path, colon, attribute = spec.rpartition(":") if ".py:" in spec else (spec, "", "")
+    if not path.endswith(".py"):
+        return None
+    return path, attribute
+
+
+def _import_file(spec: str, path: str) -> object:
+    """Import ``path/to/name.py`` as module ``name``, its folder first on sys.path (so it can
+    import its own helper modules)."""
+    if not os.path.isfile(path):
+        raise UnknownImplementation(f"no implementation {spec!r}: file {path!r} does not exist")
+    folder, name = os.path.split(os.path.abspath(path))
+    name = name[:-3]
+    sys.path.insert(0, folder)
+    module = importlib.import_module(name)
+    if os.path.abspath(getattr(module, "__file__", "") or "") != os.path.join(folder, name + ".py"):
+        raise UnknownImplementation(f"no implementation {spec!r}: module name {name!r} is taken "
+                                    f"by {getattr(module, '__file__', None) or 'a built-in module'}"
+                                    f"; rename the file")
+    return module
+
+
+def _import_module(spec: str, module_name: str) -> object:
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        # Only a missing module named by the spec is the spec's fault; a dependency the
+        # implementation imports and lacks is the implementation's (it propagates).
+        if exc.name and (module_name == exc.name or module_name.startswith(exc.name + ".")):
+            names = ", ".join(name for name, _, _ in known())
+            raise UnknownImplementation(
+                f"no implementation {spec!r}: no module named {exc.name!r}; expected a known name "
+                f"({names}), an import path package.module:object or a file path/module.py"
+            ) from None
+        raise
+
+
 def resolve(spec: str):
-    """Import the implementation named by ``spec``.
+    """Import the implementation named by ``spec`` and return it.
 
     ``spec`` is a built-in name (see impls.BUILTIN), a plug-in name, ``package.module:object``
-    (an attribute of a module, e.g. an instance), or ``package.module`` (the module itself).
+    (an attribute of a module, e.g. an instance), ``package.module`` (the module itself), or
+    ``path/to/module.py[:object]`` (without ``:object``: the module's ``implementation`` if it
+    has one, else the module itself).
+
+    Raises UnknownImplementation when ``spec`` names nothing, TypeError when what it names has no
+    Capabilities; whatever the module raises while being imported propagates.
     """
-    module_name, _, attribute = import_path(spec).partition(":")
-    try:
-        impl = importlib.import_module(module_name)
-        for part in filter(None, attribute.split(".")):
-            impl = getattr(impl, part)
-    except (ImportError, AttributeError) as exc:
-        names = ", ".join(name for name, _, _ in known())
-        raise ValueError(f"cannot import implementation {spec!r} ({exc}); expected a known name "
-                         f"({names}) or an import path package.module:object") from exc
+    module_file = _module_file(spec)
+    if module_file:
+        path, attribute = module_file
+        impl = _import_file(spec, path)
+        if not attribute and hasattr(impl, DEFAULT_OBJECT):
+            attribute = DEFAULT_OBJECT
+    else:
+        module_name, _, attribute = import_path(spec).partition(":")
+        impl = _import_module(spec, module_name)
+    for part in filter(None, attribute.split(".")):
+        if not hasattr(impl, part):
+            raise UnknownImplementation(f"no implementation {spec!r}: "
+                                        f"{getattr(impl, '__name__', impl)!r} has no {part!r}")
+        impl = getattr(impl, part)
     capabilities = getattr(impl, "capabilities", None)
     if not isinstance(capabilities, Capabilities):
         raise TypeError(f"implementation {spec!r} must have a 'capabilities' attribute of type "

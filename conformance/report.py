@@ -51,6 +51,7 @@ class ImplReport:
     code_coverage: dict | None = None      # conformance.code_coverage.summarize
     min_coverage: float | None = None      # percent required of code_coverage, or None
     max_elements: int | None = None        # the implementation's declared size limit
+    error: str | None = None     # why nothing could be checked, e.g. "could not import: ..."
     ops: list[OpVerdict] = field(init=False)
 
     def __post_init__(self):
@@ -78,12 +79,14 @@ class ImplReport:
     def certified(self) -> bool:
         """Every claimed op certified, at least one op claimed, and enough code coverage."""
         claimed = [v for v in self.ops if v.claimed]
-        return bool(claimed) and all(v.certified for v in claimed) and self.coverage_met
+        return (self.error is None and bool(claimed) and all(v.certified for v in claimed)
+                and self.coverage_met)
 
     def to_dict(self) -> dict:
         return {
             "schema_version": SCHEMA_VERSION, "implementation": self.name, "spec": self.spec,
             "profile": self.profile, "certified": self.certified, "seconds": self.seconds,
+            "error": self.error,
             "capabilities": self.capabilities, "max_elements": self.max_elements,
             "sizes": evidence.size_rows(self), "code_coverage": self.code_coverage,
             "min_coverage": self.min_coverage,
@@ -109,6 +112,8 @@ def ratio_text(r: CheckResult) -> str:
 
 
 def verdict_line(report: ImplReport) -> str:
+    if report.error:
+        return f"{report.name}: NOT CERTIFIED: {report.error}"
     if not any(v.claimed for v in report.ops):
         return f"{report.name}: nothing certified (no feature claimed)"
     parts = []
@@ -216,7 +221,7 @@ def render_summary(report: ImplReport) -> str:
     """Coverage, failures with their replay commands and error maps, and the verdict."""
     lines = []
     for v in report.ops:
-        if v.claimed:
+        if v.claimed and not report.error:
             missed = [name for name, n in v.edge_cases.items() if n == 0]
             lines.append(f"  {v.op} coverage: {len(v.exercised)}/{len(v.claimed)} claimed features "
                          f"exercised" + (f"; NOT COVERED: {', '.join(v.not_covered)}"
@@ -290,6 +295,11 @@ def render_junit(report: ImplReport) -> str:
         len(report.results)), failures=str(sum(r.status == FAILED for r in report.results)),
         skipped=str(sum(r.status == NOT_CLAIMED for r in report.results)),
         time=f"{report.seconds:.3f}")
+    if report.error:
+        case = ElementTree.SubElement(suite, "testcase", classname=report.name, name="start")
+        ElementTree.SubElement(case, "failure", message=report.error).text = report.error
+        suite.set("tests", str(len(report.results) + 1))
+        suite.set("failures", str(int(suite.get("failures")) + 1))
     for r in report.results:
         case = ElementTree.SubElement(suite, "testcase", classname=f"{report.name}.{r.op}",
                                       name=r.check, time=f"{r.seconds:.3f}")
@@ -334,5 +344,7 @@ def render_summary_matrix(reports: list[ImplReport]) -> str:
     for report in reports:
         cells = [op_summary(v) for v in report.ops]
         verdict = "certified" if report.certified else "**not certified**"
+        if report.error:
+            cells, verdict = ["-"] * len(ops), f"**not certified**: {report.error}"
         lines.append(f"| {report.name} | {verdict} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

@@ -87,3 +87,18 @@ sleeps_forever = Mutant("sleeps_forever", "pool2d_forward sleeps for days", ("po
                         pool2d_forward=_sleep_forever)
 segfaults = Mutant("segfaults", "pool2d_forward reads through as_strided out of bounds",
                    ("pool2d.forward",), pool2d_forward=_segfault)
+
+
+def _sleep_in_warm_up():
+    time.sleep(10**6)
+
+
+def _raise_in_warm_up():
+    raise RuntimeError("kernel compilation failed")
+
+
+# Import-time misbehaviour lives in tests/hostile_imports/ (one module each); warm-up here.
+hangs_in_warm_up = Mutant("hangs_in_warm_up", "warm_up() never returns", ())
+hangs_in_warm_up.warm_up = _sleep_in_warm_up
+raises_in_warm_up = Mutant("raises_in_warm_up", "warm_up() raises RuntimeError", ())
+raises_in_warm_up.warm_up = _raise_in_warm_up

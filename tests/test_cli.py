@@ -4,15 +4,8 @@ import os
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _run(*args, cwd=ROOT, env_path=None, timeout=600):
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env_path])))
-    return subprocess.run([sys.executable, "-m", "conformance", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+from tests.run_cli import ROOT, conformance, rows as rows_of
 
 
 def test_certifies_an_implementation_outside_the_repo_by_import_path(tmp_path):
@@ -33,8 +26,8 @@ def test_certifies_an_implementation_outside_the_repo_by_import_path(tmp_path):
         layers = MyLayers()
     """))
     reports = tmp_path / "reports"
-    done = _run("certify", "my_layers:layers", "--profile", "dev", "--reports", str(reports),
-                cwd=tmp_path, env_path=str(tmp_path))
+    done = conformance("certify", "my_layers:layers", "--profile", "dev", "--reports",
+                       str(reports), cwd=tmp_path, extra_path=str(tmp_path))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "my_layers: CERTIFIED" in done.stdout
     report = json.loads((reports / "my_layers.json").read_text())
@@ -44,8 +37,8 @@ def test_certifies_an_implementation_outside_the_repo_by_import_path(tmp_path):
 
 
 def test_failure_prints_a_replay_command_that_reproduces_it(tmp_path):
-    done = _run("certify", "tests.corpus.conv_gradients:stride_ignored_in_grad_x",
-                "--reports", str(tmp_path))
+    done = conformance("certify", "tests.corpus.conv_gradients:stride_ignored_in_grad_x",
+                       "--reports", str(tmp_path))
     assert done.returncode == 1
     assert "NOT CERTIFIED" in done.stdout and "conv2d NOT certified (failed grad_x" in done.stdout
     replay = next(line.split("replay: ", 1)[1] for line in done.stdout.splitlines()
@@ -58,40 +51,42 @@ def test_failure_prints_a_replay_command_that_reproduces_it(tmp_path):
 
 
 def test_crash_hang_and_flood_are_reported_and_the_run_goes_on(tmp_path):
-    done = _run("certify", "tests.hostile:exits_in_pool", "tests.hostile:hangs_in_conv_backward",
-                "tests.hostile:prints_megabytes", "tests.hostile:returns_a_list",
-                "--profile", "dev", "--example-timeout", "2", "--reports", str(tmp_path))
+    done = conformance("certify", "tests.hostile:exits_in_pool",
+                       "tests.hostile:hangs_in_conv_backward", "tests.hostile:prints_megabytes",
+                       "tests.hostile:returns_a_list", "--profile", "dev", "--example-timeout",
+                       "2", "--reports", str(tmp_path))
     assert done.returncode == 1
     out = done.stdout
     assert len(out) < 200_000, "the implementation's output leaked into the report"
-    crash = json.loads((tmp_path / "exits_in_pool.json").read_text())
-    rows = {(r["op"], r["check"]): r for r in crash["results"]}
+    rows = rows_of(tmp_path / "exits_in_pool.json")
     assert rows["pool2d", "forward"]["status"] == "FAILED"
     assert "exited with code 3" in rows["pool2d", "forward"]["message"]
     assert rows["pool2d", "forward"]["replay"]
     assert rows["conv2d", "forward"]["status"] == "passed"      # checks before the crash
     assert rows["pool2d", "not_claimed"]["status"] == "not claimed"  # and after it
-    hang = json.loads((tmp_path / "hangs_in_conv_backward.json").read_text())
-    rows = {(r["op"], r["check"]): r for r in hang["results"]}
+    rows = rows_of(tmp_path / "hangs_in_conv_backward.json")
     assert "longer than 2 s (time-out)" in rows["conv2d", "grad_x"]["message"]
     assert rows["pool2d", "forward"]["status"] == "passed"
     assert "prints_megabytes: CERTIFIED" in out
-    listed = json.loads((tmp_path / "returns_a_list.json").read_text())
-    rows = {(r["op"], r["check"]): r for r in listed["results"]}
+    rows = rows_of(tmp_path / "returns_a_list.json")
     assert "must be a numpy.ndarray, got builtins.list" in rows["pool2d", "forward"]["message"]
 
 
-def test_unknown_implementation_is_a_clear_error(tmp_path):
-    done = _run("certify", "no_such_module:thing", "--reports", str(tmp_path))
-    assert done.returncode == 1
-    assert "cannot import implementation 'no_such_module:thing'" in done.stdout
+def test_unknown_implementation_is_a_usage_error_before_any_work(tmp_path):
+    done = conformance("certify", "naive", "no_such_module:thing", "--reports", str(tmp_path / "r"))
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        "python -m conformance certify: error: no implementation 'no_such_module:thing': no "
+        "module named 'no_such_module'; expected a known name (naive, im2col_index, "
+        "im2col_strided, numba), an import path package.module:object or a file path/module.py"]
+    assert "== certifying" not in done.stdout      # naive, named first, was not certified
 
 
 def test_every_kind_of_hostile_implementation_fails_where_it_misbehaves(tmp_path):
     hostile = ["raises", "wrong_shape", "wrong_dtype", "returns_a_tensor", "returns_nan",
                "sleeps_forever", "segfaults"]
-    done = _run("certify", *[f"tests.hostile:{name}" for name in hostile], "--profile", "dev",
-                "--example-timeout", "2", "--reports", str(tmp_path))
+    done = conformance("certify", *[f"tests.hostile:{name}" for name in hostile], "--profile",
+                       "dev", "--example-timeout", "2", "--reports", str(tmp_path))
     assert done.returncode == 1
     expected = {
         "raises": ("conv2d", "forward", "raised RuntimeError: internal error in conv2d_forward"),
@@ -103,8 +98,7 @@ def test_every_kind_of_hostile_implementation_fails_where_it_misbehaves(tmp_path
         "segfaults": ("pool2d", "forward", "killed by signal SIGSEGV"),
     }
     for name, (op, check, message) in expected.items():
-        report = json.loads((tmp_path / f"{name}.json").read_text())
-        rows = {(r["op"], r["check"]): r for r in report["results"]}
+        rows = rows_of(tmp_path / f"{name}.json")
         assert rows[op, check]["status"] == "FAILED", name
         assert message in rows[op, check]["message"], (name, rows[op, check]["message"])
         assert rows["relu", "forward"]["status"] == "passed", name   # the run went on

@@ -1,0 +1,2 @@
+"""Raises while being imported."""
+raise RuntimeError("module-level setup failed")
