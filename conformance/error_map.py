@@ -39,11 +39,17 @@ class ErrorMap:
         """From error / bound per element (inf where the bound is zero or the error NaN)."""
         ratio = np.asarray(ratio, np.float64)
         flat = np.flatnonzero(ratio.ravel() > 1)
-        kept = ratio.ravel()[flat[:MAX_STORED]]
-        with np.errstate(divide="ignore"):
+        stored = flat[:MAX_STORED]
+        if flat.size > MAX_STORED:
+            # Past the cap, keep the worst element (NaN counts as worst) in place of the last.
+            worst = int(np.argmax(np.where(np.isnan(ratio.ravel()), np.inf, ratio.ravel())))
+            if worst not in stored:
+                stored = np.sort(np.append(stored[:-1], worst))
+        kept = ratio.ravel()[stored]
+        with np.errstate(divide="ignore", invalid="ignore"):
             levels = np.where(np.isfinite(kept), np.floor(np.log10(kept)), SATURATED)
         levels = np.clip(levels, 0, SATURATED).astype(int)
-        return cls(name, tuple(int(n) for n in ratio.shape), [int(i) for i in flat[:MAX_STORED]],
+        return cls(name, tuple(int(n) for n in ratio.shape), [int(i) for i in stored],
                    [int(v) for v in levels], int(flat.size))
 
     @classmethod

@@ -8,8 +8,7 @@ from tests.run_cli import HOSTILE_IMPORTS, conformance, usage_error
 CONV = {"batch": 1, "channels": 1, "height": 3, "width": 1, "filters": 1, "kernel": [1, 1],
         "stride": [2, 1], "padding": [0, 0], "dilation": [1, 1], "groups": 1, "bias": False,
         "dtype": "float64", "layout": "contiguous", "magnitude": 0, "seed": 0}
-RELU = {"op": "relu", "shape": [2, 3], "dtype": "float64", "layout": "contiguous",
-        "magnitude": 0, "seed": 0}
+RELU = {"shape": [2, 3], "dtype": "float64", "layout": "contiguous", "magnitude": 0, "seed": 0}
 
 
 def _case(base, **changes):
@@ -26,9 +25,8 @@ def _case(base, **changes):
     ("conv2d", "grad_x", _case(CONV, bias=0), "case field 'bias' must be bool, got 0"),
     ("conv2d", "grad_x", _case(CONV, dtype="float16"), "'dtype' must be 'float32' or 'float64'"),
     ("conv2d", "grad_x", _case(CONV, layout="diagonal"), "'layout' must be one of"),
-    ("relu", "forward", _case(RELU, op="tanh"), "case field 'op' is 'tanh', but the op replayed "
-     "is 'relu'"),
-    ("conv3d", "forward", _case(CONV), "unknown op 'conv3d'; known: conv2d, pool2d"),
+    ("relu", "forward", _case(RELU, axis=1), "unknown relu case field(s) ['axis']"),
+    ("conv3d", "forward", _case(CONV), "unknown op 'conv3d'; known: batchnorm2d, conv2d"),
     ("conv2d", "grad_y", _case(CONV), "unknown check 'grad_y' for conv2d"),
     ("conv2d", "error_inputs", _case(CONV), "check 'error_inputs' of conv2d runs a fixed list"),
 ])

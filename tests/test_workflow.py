@@ -42,7 +42,7 @@ def test_scaffold_claim_implement_certify(tmp_path):
     first = conformance(*certify, cwd=tmp_path, extra_path=str(tmp_path))
     assert first.returncode == 1
     assert "my_impl: nothing certified (no feature claimed)" in first.stdout
-    assert re.search(r"not claimed \(every check\): conv2d, pool2d, relu,", first.stdout)
+    assert re.search(r"not claimed \(every check\): batchnorm2d, conv2d, dropout,", first.stdout)
 
     module.write_text(module.read_text().replace(
         "CAPABILITIES = Capabilities({})", 'CAPABILITIES = Capabilities({"conv2d": {"float64"}})'))
