@@ -1,8 +1,10 @@
 """How much is run and for how long: Hypothesis profiles and time-outs.
 
-dev        quick and random: a new seed each run, 25 examples per check
-ci         derandomized: the same cases every run (the gate must be reproducible), 100 per check
-thorough   for releases: 1000 examples per check, random
+dev        quick and random: a new seed each run, 25 examples per check; no real layer shapes
+           (they are the same every run, and the slowest cases)
+ci         derandomized: the same cases every run (the gate must be reproducible), 100 per check,
+           and the real layer shapes (conformance/sizes.py)
+thorough   for releases: 1000 examples per check, random, and the real layer shapes
 Per-example deadlines are not Hypothesis's (its timing is noisy on a loaded machine); the certify
 worker applies its own time-outs instead (EXAMPLE_TIMEOUT, CHECK_TIMEOUT).
 
@@ -17,12 +19,13 @@ from dataclasses import dataclass
 class Profile:
     examples: int           # generated cases per check
     derandomize: bool       # the same cases every run
+    real_layers: bool       # also run the real layer shapes of conformance.sizes
 
 
 PROFILES = {
-    "dev": Profile(examples=25, derandomize=False),
-    "ci": Profile(examples=100, derandomize=True),
-    "thorough": Profile(examples=1000, derandomize=False),
+    "dev": Profile(examples=25, derandomize=False, real_layers=False),
+    "ci": Profile(examples=100, derandomize=True, real_layers=True),
+    "thorough": Profile(examples=1000, derandomize=False, real_layers=True),
 }
 NAMES = tuple(PROFILES)
 CERTIFY_DEFAULT = "ci"      # certify: the gate's profile
@@ -38,6 +41,10 @@ CHECK_TIMEOUT = 600.0    # one whole check, whatever happens inside
 
 def derandomized(name: str) -> bool:
     return _profile(name).derandomize
+
+
+def real_layers(name: str) -> bool:
+    return _profile(name).real_layers
 
 
 def _profile(name: str) -> Profile:

@@ -229,7 +229,9 @@ def _run_property(impl, impl_spec, op, spec: CheckSpec, allowed, profile, seed,
             property_()
         # Real layer shapes after the generated cases, so that a bug any case shows is reported
         # with a shrunk case; these catch what only a realistic size shows.
-        for case in sizes.real_layers(op.name, allowed, spec.required, spec.tier, spec.special):
+        real = profiles.real_layers(profile)
+        for case in (sizes.real_layers(op.name, allowed, spec.required, spec.tier, spec.special)
+                     if real else ()):
             if sizes.within(limit, op, case):
                 run_one(case)
             else:

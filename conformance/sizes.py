@@ -90,8 +90,8 @@ WIDTHS = NEAR_POWERS + (127, 128, 129, 255, 256, 257, 511, 512, 513, 1023, 1024,
 KERNELS = (1, 2, 3, 5, 7)
 
 LARGE_SHARE = 0.25            # of each check's generated cases, from the large tier
-MAX_ELEMENTS = 2**19          # elements of the largest array of a large-tier case
-MAX_PRODUCTS = 2**25          # multiply-adds of one forward of a large-tier case
+MAX_ELEMENTS = 2**18          # elements of the largest array of a large-tier case
+MAX_PRODUCTS = 2**24          # multiply-adds of one forward of a large-tier case
 
 # A case is reported in the large tier when an array has more elements than this or an output
 # element sums more products: past every small-tier size.

@@ -154,34 +154,39 @@ class Conv2d(OpRecord):
             magnitude=draw.magnitude(), seed=draw.seed())
 
     def draw_large_case(self, draw, special):
-        """Channels and filters per group, spatial size and batch around the powers of two."""
+        """Channels and filters per group, spatial size and batch around the powers of two.
+
+        Each size is drawn among the values that keep the case within the tier's caps when the
+        sizes drawn after it take their smallest values, so every case fits."""
         grouping = (draw.choice(["single", "depthwise", "grouped"]) if "groups" in draw.allowed
                     else "single")
         if grouping == "depthwise":
-            groups, per_group = draw.size(NEAR_POWERS, at_least=2), 1
+            groups = draw.size(NEAR_POWERS, at_least=2)
         else:
             groups = draw.size((2, 3, 4, 8, 16)) if grouping == "grouped" else 1
-            per_group = draw.size(NEAR_POWERS, fits=lambda c: groups * c <= 4 * 65)
         kernel = draw.sized_pair(None, KERNELS)
         window = kernel[0] * kernel[1]
-        filters = groups * draw.size(NEAR_POWERS, fits=lambda f: fits(
-            groups * f * per_group * window))
         dilation = draw.sized_pair("dilation", (1, 2, 3))
         stride = draw.sized_pair("stride", (1, 2, 3, 4))
         padding = draw.sized_pair("padding", (0, 1, 2, 3))
-        spans = [extent(k, d) for k, d in zip(kernel, dilation)]
+        lowest = [max(1, extent(k, d) - 2 * p) for k, d, p in zip(kernel, dilation, padding)]
 
-        def fitting(height, width, batch=1):
-            out = batch * filters * max(0, output_size(height, kernel[0], stride[0], padding[0],
-                                                       dilation[0])) * max(0, output_size(
-                width, kernel[1], stride[1], padding[1], dilation[1]))
+        def fitting(per_group, filters, height=lowest[0], width=lowest[1], batch=1):
+            out = batch * groups * filters * max(0, output_size(
+                height, kernel[0], stride[0], padding[0], dilation[0])) * max(0, output_size(
+                    width, kernel[1], stride[1], padding[1], dilation[1]))
             return fits(batch * groups * per_group * height * width, out,
-                        products=out * per_group * window)
+                        groups * filters * per_group * window, products=out * per_group * window)
 
-        lowest = [max(1, e - 2 * p) for e, p in zip(spans, padding)]
-        height = draw.size(NEAR_POWERS, lambda h: fitting(h, lowest[1]), at_least=lowest[0])
-        width = draw.size(NEAR_POWERS, lambda w: fitting(height, w), at_least=lowest[1])
-        batch = draw.size(BATCHES, lambda b: fitting(height, width, b))
+        per_group = 1 if grouping == "depthwise" else draw.size(
+            NEAR_POWERS, lambda c: groups * c <= 4 * 65 and fitting(c, 1))
+        filters = draw.size(NEAR_POWERS, lambda f: fitting(per_group, f))
+        height = draw.size(NEAR_POWERS, lambda h: fitting(per_group, filters, h),
+                           at_least=lowest[0])
+        width = draw.size(NEAR_POWERS, lambda w: fitting(per_group, filters, height, w),
+                          at_least=lowest[1])
+        batch = draw.size(BATCHES, lambda b: fitting(per_group, filters, height, width, b))
+        filters *= groups
         return Conv2dCase(
             batch=batch, channels=groups * per_group, height=height, width=width,
             filters=filters, kernel=kernel, stride=stride, padding=padding, dilation=dilation,

@@ -166,7 +166,9 @@ conv_filter_vector_tail_short = Mutant(
     "conv_filter_vector_tail_short", f"conv2d's vector path ({VECTOR_MIN_FILTERS}+ filters per "
     f"group, lanes of {VECTOR_LANES}) stops its tail loop one filter short: the last filter of "
     f"each group is 0 when the count is not a multiple of {VECTOR_LANES}",
-    ("conv2d.forward", "conv2d.adjoint"), base=strided, conv2d_forward=_filter_vector_forward)
+    # Not conv2d.adjoint: one inner product over a float32 case with 63+ filters does not show
+    # a single missing filter above its rounding bound (it does in float64, when drawn).
+    ("conv2d.forward",), base=strided, conv2d_forward=_filter_vector_forward)
 
 
 # --- conv2d: a half-precision accumulator for long float32 reductions -----------------------
