@@ -143,7 +143,8 @@ def summarize(data_folder: str, relative_to: str | None = None) -> dict | None:
     """Combine the data of every worker of one implementation into the report's section:
 
     {"percent": lines and branches executed (unmeasured code left out), "measured",
-     "files": {path: {"percent", "missing_lines", "missing_branches", "unmeasured_lines"}}};
+     "files": {path: {"percent", "never_called" (functions no check called), "missing_lines",
+     "missing_branches", "unmeasured_lines"}}};
     None when nothing was measured.
     """
     if not list(Path(data_folder).glob(".coverage*")):
@@ -175,8 +176,13 @@ def summarize(data_folder: str, relative_to: str | None = None) -> dict | None:
         executed += hit
         total += measured
         name = os.path.relpath(path, relative_to) if relative_to else path
+        never_called = sorted(
+            function for function, detail in info.get("functions", {}).items()
+            if function and detail["summary"]["num_statements"] and not detail["executed_lines"]
+            and measured_line(detail["start_line"]))
         files[name] = {
             "percent": round(100.0 * hit / measured, 1) if measured else 100.0,
+            "never_called": never_called,
             "missing_lines": _ranges(missing),
             "missing_branches": [f"{a}->{b if b > 0 else 'exit'}" for a, b in missing_branches],
             "unmeasured_lines": ", ".join(f"{a}-{b}" for a, b in spans),

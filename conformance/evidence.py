@@ -94,9 +94,10 @@ def coverage_lines_markdown(report) -> list[str]:
              f"{data['percent']}% of the implementation's lines and branches were executed by "
              "the checks (coverage.py). Not measured: bodies compiled by Numba (invisible to "
              "coverage.py; the lines that call them show which ran) and warm-up functions.", "",
-             "| file | executed | lines not executed | branches not taken | not measured |",
-             "|---|---:|---|---|---|"]
+             "| file | executed | functions never called | lines not executed | branches not "
+             "taken | not measured |", "|---|---:|---|---|---|---|"]
     for name, f in data["files"].items():
-        lines.append(f"| {name} | {f['percent']}% | {f['missing_lines'] or '-'} | "
+        lines.append(f"| {name} | {f['percent']}% | {', '.join(f['never_called']) or '-'} | "
+                     f"{f['missing_lines'] or '-'} | "
                      f"{', '.join(f['missing_branches']) or '-'} | {f['unmeasured_lines'] or '-'} |")
     return lines

@@ -205,13 +205,15 @@ def code_coverage_section(report: reports.ImplReport) -> str:
     data = report.code_coverage
     if data is None:
         return ""
-    rows = [[name, f"{f['percent']}%", f["missing_lines"] or "-",
+    rows = [[name, f"{f['percent']}%", ", ".join(f["never_called"]) or "-",
+             f["missing_lines"] or "-",
              ", ".join(f["missing_branches"]) or "-", f["unmeasured_lines"] or "-"]
             for name, f in data["files"].items()]
     return (f"<h3>Code not exercised</h3><p>{data['percent']}% of the implementation's lines and "
             "branches were executed by the checks (coverage.py). Not measured: bodies compiled "
             "by Numba and warm-up functions.</p>" + _table(
-                ["file", "executed", "lines not executed", "branches not taken", "not measured"],
+                ["file", "executed", "functions never called", "lines not executed",
+                 "branches not taken", "not measured"],
                 rows))
 
 

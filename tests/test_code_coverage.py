@@ -35,6 +35,11 @@ def relu_backward(grad_out, cache):
 
 def warm_up():
     warm_up_calls.append(1)
+
+
+def _clipped_relu(x):
+    """A helper no claimed op calls."""
+    return np.clip(x, 0, 6)
 '''
 
 
@@ -69,6 +74,7 @@ def test_lines_no_case_reached_are_reported(tmp_path):
     assert impl["missing_lines"] == str(unreached)
     assert f"{unreached - 1}->{unreached}" in impl["missing_branches"]
     assert impl["percent"] < 100
+    assert impl["never_called"] == ["_clipped_relu"]
     # warm_up ran (it is called) but is not measured: neither executed nor missing.
     warm_up_line = 1 + source.read_text().splitlines().index("def warm_up():")
     assert impl["unmeasured_lines"] == f"{warm_up_line}-{warm_up_line + 1}"
