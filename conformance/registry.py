@@ -44,7 +44,7 @@ def missing_extra(name: str) -> str | None:
     if extra is None or importlib.util.find_spec(extra) is not None:
         return None
     return (f"the {name} built-in needs the {extra} extra: "
-            f"pip install 'cnn-conformance[{extra}]' (or pip install {extra})")
+            f"pip install 'cnn-conformance[{extra}]'")
 
 
 def default_builtins() -> tuple[list[str], dict[str, str]]:
