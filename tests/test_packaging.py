@@ -109,6 +109,22 @@ def test_numba_is_an_extra_and_torch_a_range_that_holds_the_tested_release(wheel
     assert len(required["torch"].specifier) == 2, "torch: a range, not one release"
 
 
+def test_a_built_in_whose_extra_is_missing_is_left_out_by_default_and_refused_by_name(
+        monkeypatch):
+    from conformance import registry
+    from conformance.impls import BUILTIN
+    monkeypatch.setitem(registry.EXTRAS, "naive", "no_such_module")
+    names, left_out = registry.default_builtins()
+    assert names == [name for name in BUILTIN if name != "naive"]
+    needs = "the naive built-in needs the no_such_module extra: " \
+            "pip install 'cnn-conformance[no_such_module]'"
+    assert left_out == {"naive": needs}
+    with pytest.raises(registry.MissingExtra) as refused:
+        registry.resolve("naive")
+    assert str(refused.value) == needs
+    assert registry.resolve("conformance.impls.naive").name == "naive"   # by import path
+
+
 def _run(command: list, cwd: Path, pythonpath: list[Path] = (), timeout: float = 600):
     """``command`` as a user of the clean environment runs it: no PYTHONPATH but the one given."""
     env = {k: v for k, v in os.environ.items()
