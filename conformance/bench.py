@@ -19,8 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from conformance.impls import BUILTIN
+from conformance.registry import default_builtins, missing_extra
 from conformance.sizes import output_size
-from impls import BUILTIN
 
 # Largest number of multiply-adds (or window reads) the naive loops are given.
 NAIVE_LIMIT = 2_000_000
@@ -152,12 +153,20 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be >= 1")
+    for name in args.impl or ():
+        if missing_extra(name):
+            parser.error(missing_extra(name))
 
     import torch  # imported late: --help should not pay for it
 
     torch.set_num_threads(2)
+    names = args.impl
+    if not names:
+        names, left_out = default_builtins()
+        for name, why in left_out.items():
+            print(f"note: {name} left out: {why}")
     impls = {}
-    for name in args.impl or list(BUILTIN):
+    for name in names:
         module = importlib.import_module(BUILTIN[name])
         if hasattr(module, "warm_up"):
             module.warm_up()

@@ -24,8 +24,8 @@ from conformance.ops.base import BACKWARD, OpRecord
 from conformance.sizes import TINY
 from conformance.tolerance import (SAFETY, U64, Mismatch, elementwise_bound, error_ratios,
                                    scalar_bound, unit_roundoff, worst_element)
-from reference.finite_diff import (central_difference, inner, inner_abs, jacobian_by_differences,
-                                   jacobian_by_vjp)
+from conformance.reference.finite_diff import (central_difference, inner, inner_abs,
+                                               jacobian_by_differences, jacobian_by_vjp)
 
 # Finite-difference directions have entries k / DIRECTION_LEVELS, |k| <= DIRECTION_LEVELS: few
 # significant bits, so x +- h v is exact or nearly so, and |v| <= 1.

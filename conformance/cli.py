@@ -19,7 +19,7 @@ from pathlib import Path
 from conformance import profiles, worker
 from conformance.gate import RecordError
 from conformance.registry import UnknownImplementation
-from impls import BUILTIN
+from conformance.impls import BUILTIN
 
 EXIT_CERTIFIED, EXIT_NOT_CERTIFIED, EXIT_USAGE = 0, 1, 2
 
@@ -135,7 +135,7 @@ def _certify_one(probe, name: str, args, limits, reports_dir: Path, live: bool):
 def _certify(args) -> int:
     from conformance import gate, html_report
     from conformance import report as reports
-    from conformance.registry import expand
+    from conformance.registry import default_builtins, expand
     limits = worker.Limits(args.import_timeout, args.warm_up_timeout, args.example_timeout,
                            args.check_timeout)
     # Every configuration error is found before anything is certified.
@@ -143,8 +143,11 @@ def _certify(args) -> int:
     if args.record:
         gate.check_writable(Path(args.record))
     reports_dir = _writable_folder(args.reports)
-    specs = list(dict.fromkeys(spec for arg in (args.impl or list(BUILTIN))
-                               for spec in expand(arg)))
+    if not args.impl:
+        args.impl, left_out = default_builtins()
+        for name, why in left_out.items():
+            print(f"note: {name} left out: {why}")
+    specs = list(dict.fromkeys(spec for arg in args.impl for spec in expand(arg)))
     probes = _in_parallel(lambda spec: worker.probe(spec, limits.import_timeout), specs,
                           args.jobs)
     unknown = [p.unknown for p in probes if p.unknown]
@@ -320,7 +323,7 @@ def main(argv=None) -> int:
     certify.add_argument("impl", nargs="*", help="built-in name (" + ", ".join(BUILTIN) +
                          "), plug-in name, import path package.module:object, module file "
                          "path/module.py[:object], folder of module files, or pattern "
-                         "'path/*.py'; default: every built-in")
+                         "'path/*.py'; default: every built-in (numba only with its extra)")
     certify.add_argument("--profile", default=profiles.CERTIFY_DEFAULT, choices=profiles.NAMES)
     certify.add_argument("--seed", type=int, default=None, help="Hypothesis seed")
     certify.add_argument("--reports", default="reports", help="folder for NAME.md and NAME.json")

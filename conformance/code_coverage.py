@@ -34,7 +34,7 @@ UNMEASURED_FILE = "unmeasured.json"   # per data folder: line ranges of compiled
 
 def _harness_folders() -> list[str]:
     import conformance
-    import reference
+    from conformance import reference
     return [str(Path(conformance.__file__).parent), str(Path(reference.__file__).parent)]
 
 

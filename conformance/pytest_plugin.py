@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from conformance import profiles
-from impls import BUILTIN
+from conformance.impls import BUILTIN
 
 
 def pytest_addoption(parser):
@@ -21,7 +21,7 @@ def pytest_addoption(parser):
     group.addoption("--impl", action="append", default=[], metavar="NAME_OR_IMPORT_PATH",
                     help="implementation to certify: a built-in name (" + ", ".join(BUILTIN) +
                     "), package.module:object or path/module.py[:object]; repeatable; "
-                    "default: every built-in")
+                    "default: every built-in (numba only with its extra)")
     group.addoption("--conformance-profile", default=profiles.PYTEST_DEFAULT,
                     choices=profiles.NAMES, help="Hypothesis profile for the conformance suite "
                     f"(default: {profiles.PYTEST_DEFAULT})")
@@ -35,9 +35,15 @@ def pytest_addoption(parser):
 def pytest_generate_tests(metafunc):
     if "conformance_task" not in metafunc.fixturenames:
         return
+    from conformance.registry import default_builtins
     from conformance.suite import all_tasks
-    specs = metafunc.config.getoption("impl") or list(BUILTIN)
+    specs, left_out = metafunc.config.getoption("impl"), {}
+    if not specs:
+        specs, left_out = default_builtins()
     tasks = [pytest.param((spec, op, check), id=f"{spec}-{op}-{check}",
                           marks=pytest.mark.xdist_group(spec))
              for spec in specs for op, check in all_tasks()]
+    # A built-in left out (its extra is missing) shows as one skipped test that says why.
+    tasks += [pytest.param((name, None, None), id=f"{name}-left-out",
+                           marks=pytest.mark.skip(reason=why)) for name, why in left_out.items()]
     metafunc.parametrize("conformance_task", tasks)

@@ -13,20 +13,45 @@ from __future__ import annotations
 
 import glob
 import importlib
+import importlib.util
 import os
 import sys
 from importlib.metadata import entry_points
 
 from conformance.capabilities import Capabilities
-from impls import BUILTIN
+from conformance.impls import BUILTIN
 
 ENTRY_POINT_GROUP = "conformance.implementations"
 DEFAULT_OBJECT = "implementation"   # the object a module file names when no ":object" is given
+# Built-ins that need an optional dependency: {name: the extra (pyproject.toml) and the module it
+# installs, of the same name}.
+EXTRAS = {"numba": "numba"}
 
 
 class UnknownImplementation(ValueError):
     """The name or path names nothing that can be found: a usage error, not a failing
     implementation."""
+
+
+class MissingExtra(UnknownImplementation):
+    """A built-in whose optional dependency is not installed."""
+
+
+def missing_extra(name: str) -> str | None:
+    """Why the built-in ``name`` cannot be imported here (the extra it needs is not installed),
+    in one line; None when it can (or is no built-in that needs one)."""
+    extra = EXTRAS.get(name)
+    if extra is None or importlib.util.find_spec(extra) is not None:
+        return None
+    return (f"the {name} built-in needs the {extra} extra: "
+            f"pip install 'cnn-conformance[{extra}]'")
+
+
+def default_builtins() -> tuple[list[str], dict[str, str]]:
+    """(the built-ins a run that names none certifies, {built-in left out: why}): those whose
+    extra is not installed are left out."""
+    left_out = {name: why for name in BUILTIN if (why := missing_extra(name))}
+    return [name for name in BUILTIN if name not in left_out], left_out
 
 
 def plugins() -> dict[str, tuple[str, str]]:
@@ -114,14 +139,17 @@ def _import_module(spec: str, module_name: str) -> object:
 def resolve(spec: str):
     """Import the implementation named by ``spec`` and return it.
 
-    ``spec`` is a built-in name (see impls.BUILTIN), a plug-in name, ``package.module:object``
+    ``spec`` is a built-in name (see BUILTIN in impls/), a plug-in name, ``package.module:object``
     (an attribute of a module, e.g. an instance), ``package.module`` (the module itself), or
     ``path/to/module.py[:object]`` (without ``:object``: the module's ``implementation`` if it
     has one, else the module itself).
 
-    Raises UnknownImplementation when ``spec`` names nothing, TypeError when what it names has no
+    Raises UnknownImplementation when ``spec`` names nothing, MissingExtra (one of those) when it
+    names a built-in whose extra is not installed, TypeError when what it names has no
     Capabilities; whatever the module raises while being imported propagates.
     """
+    if spec in BUILTIN and missing_extra(spec):
+        raise MissingExtra(missing_extra(spec))
     module_file = _module_file(spec)
     if module_file:
         path, attribute = module_file

@@ -20,7 +20,7 @@ from hypothesis import example, given, reject, seed as hypothesis_seed, settings
 from hypothesis.errors import UnsatisfiedAssumption
 
 # The op records import torch on first use; here it is imported before any example is timed.
-import reference.torch_oracle  # noqa: F401
+import conformance.reference.torch_oracle  # noqa: F401
 from conformance import profiles, sizes
 from conformance.cases import case_to_json
 from conformance.error_map import render, render_from_dict

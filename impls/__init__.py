@@ -3,8 +3,8 @@
 BUILTIN maps the short names accepted by ``--impl`` and ``certify`` to import paths.
 """
 BUILTIN = {
-    "naive": "impls.naive",
-    "im2col_index": "impls.im2col_index",
-    "im2col_strided": "impls.im2col_strided",
-    "numba": "impls.numba_direct",
+    "naive": "conformance.impls.naive",
+    "im2col_index": "conformance.impls.im2col_index",
+    "im2col_strided": "conformance.impls.im2col_strided",
+    "numba": "conformance.impls.numba_direct",
 }

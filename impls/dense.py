@@ -17,7 +17,8 @@ rounded before exp, and exp turns that absolute rounding into a relative error o
 im2col_index and im2col_strided re-export these functions (their own route is only for
 convolution and pooling); naive and numba re-export them too and replace linear, softmax and
 cross-entropy with their own loops: for the element-wise ops and flatten a separate route
-would add nothing. ``from impls.dense import *`` brings exactly the functions (``__all__``).
+would add nothing. ``from conformance.impls.dense import *`` brings exactly the functions
+(``__all__``).
 """
 from __future__ import annotations
 
@@ -26,9 +27,9 @@ import math
 import numpy as np
 
 from conformance.capabilities import FEATURES, Capabilities
-from impls.validation import (check_dropout, check_flatten, check_grad_loss, check_grad_out,
-                              check_linear, check_relu, check_sigmoid, check_softmax,
-                              check_softmax_cross_entropy, check_tanh)
+from conformance.impls.validation import (check_dropout, check_flatten, check_grad_loss,
+                                          check_grad_out, check_linear, check_relu, check_sigmoid,
+                                          check_softmax, check_softmax_cross_entropy, check_tanh)
 
 name = "dense"
 
@@ -194,8 +195,8 @@ def dropout_backward(grad_out, cache):
     return np.asarray(grad_out * mask / keep)
 
 
-# Certifiable on its own by import path (impls.dense): it claims every feature of each op whose
-# functions it defines, and nothing else.
+# Certifiable on its own by import path (conformance.impls.dense): it claims every feature of
+# each op whose functions it defines, and nothing else.
 OPS = tuple(op for op in FEATURES if f"{op}_forward" in globals())
 capabilities = Capabilities({op: FEATURES[op] for op in OPS})
 __all__ = [f"{op}_{half}" for op in OPS for half in ("forward", "backward")]

@@ -28,7 +28,7 @@ variance, and the input gradient in its compact form
     grad_x = gamma / sigma / m * (m * g - sum(g) - xhat * sum(g * xhat)),   sigma = sqrt(var + eps).
 
 The other ops (activations, softmax, linear, flatten, softmax cross-entropy, dropout) have
-no im2col step; they are re-exported from impls.dense.
+no im2col step; they are re-exported from conformance.impls.dense.
 """
 from __future__ import annotations
 
@@ -37,9 +37,9 @@ import functools
 import numpy as np
 
 from conformance.capabilities import Capabilities
-from impls.dense import *  # noqa: F403 - the dense ops (see impls.dense)
-from impls.validation import (check_batchnorm2d, check_batchnorm2d_running_stats,
-                              check_grad_out, conv2d_output_size, pool2d_output_size)
+from conformance.impls.dense import *  # noqa: F403 - the dense ops (see conformance.impls.dense)
+from conformance.impls.validation import (check_batchnorm2d, check_batchnorm2d_running_stats,
+                                          check_grad_out, conv2d_output_size, pool2d_output_size)
 
 name = "im2col_index"
 capabilities = Capabilities.everything()

@@ -24,7 +24,7 @@ products, einsum), and the input gradient is taken through the normalised values
 rounded once to the input dtype.
 
 The other ops (activations, softmax, linear, flatten, softmax cross-entropy, dropout) have
-no im2col step; they are re-exported from impls.dense.
+no im2col step; they are re-exported from conformance.impls.dense.
 """
 from __future__ import annotations
 
@@ -32,9 +32,9 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from conformance.capabilities import Capabilities
-from impls.dense import *  # noqa: F403 - the dense ops (see impls.dense)
-from impls.validation import (check_batchnorm2d, check_batchnorm2d_running_stats,
-                              check_grad_out, conv2d_output_size, pool2d_output_size)
+from conformance.impls.dense import *  # noqa: F403 - the dense ops (see conformance.impls.dense)
+from conformance.impls.validation import (check_batchnorm2d, check_batchnorm2d_running_stats,
+                                          check_grad_out, conv2d_output_size, pool2d_output_size)
 
 name = "im2col_strided"
 capabilities = Capabilities.everything()

@@ -20,7 +20,7 @@ batchnorm2d (per channel c, over the m = N * H * W values x[:, c]):
 Softmax, cross-entropy and batchnorm2d are computed in double precision and rounded once to
 the input dtype. relu, sigmoid, tanh, flatten and dropout are single element-wise
 formulas (or a copy) with nothing to spell out in loops: they are re-exported from
-impls.dense.
+conformance.impls.dense.
 
 Slow by design; it is the implementation the others are read against.
 """
@@ -31,11 +31,11 @@ import math
 import numpy as np
 
 from conformance.capabilities import Capabilities
-from impls.dense import *  # noqa: F403 - the dense ops (see impls.dense)
-from impls.validation import (check_batchnorm2d, check_batchnorm2d_running_stats,
-                              check_grad_loss, check_grad_out, check_linear, check_softmax,
-                              check_softmax_cross_entropy, conv2d_output_size,
-                              pool2d_output_size)
+from conformance.impls.dense import *  # noqa: F403 - the dense ops (see conformance.impls.dense)
+from conformance.impls.validation import (check_batchnorm2d, check_batchnorm2d_running_stats,
+                                          check_grad_loss, check_grad_out, check_linear,
+                                          check_softmax, check_softmax_cross_entropy,
+                                          conv2d_output_size, pool2d_output_size)
 
 name = "naive"
 # Python loops over every output position: a 2^15-element case takes about a second per check.

@@ -29,7 +29,7 @@ cross-entropy one sample per task, the batch mean summed in order afterwards; bo
 in float64 and round once to the input dtype (``x - max`` is rounded before exp, which would
 turn it into a relative error of |x - max| * u in float32). relu, sigmoid, tanh, flatten and
 dropout are single element-wise formulas (or a copy) that a compiled loop would not make
-different: they are re-exported from impls.dense.
+different: they are re-exported from conformance.impls.dense.
 
 batchnorm2d runs one channel per task: a pass for the mean, a second for the sum of squared
 deviations, then one writing the output, all accumulated in float64 in a fixed order and
@@ -46,11 +46,11 @@ import numpy as np
 from numba import njit, prange
 
 from conformance.capabilities import Capabilities
-from impls.dense import *  # noqa: F403 - the dense ops (see impls.dense)
-from impls.validation import (check_batchnorm2d, check_batchnorm2d_running_stats,
-                              check_grad_loss, check_grad_out, check_linear, check_softmax,
-                              check_softmax_cross_entropy, conv2d_output_size,
-                              pool2d_output_size)
+from conformance.impls.dense import *  # noqa: F403 - the dense ops (see conformance.impls.dense)
+from conformance.impls.validation import (check_batchnorm2d, check_batchnorm2d_running_stats,
+                                          check_grad_loss, check_grad_out, check_linear,
+                                          check_softmax, check_softmax_cross_entropy,
+                                          conv2d_output_size, pool2d_output_size)
 
 name = "numba"
 capabilities = Capabilities.everything()

@@ -6,7 +6,7 @@ import time
 import numpy as np
 import torch
 
-from impls import naive
+from conformance.impls import naive
 from tests.corpus import Mutant
 
 

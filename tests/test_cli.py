@@ -11,7 +11,7 @@ from tests.run_cli import ROOT, conformance, rows as rows_of
 def test_certifies_an_implementation_outside_the_repo_by_import_path(tmp_path):
     (tmp_path / "my_layers.py").write_text(textwrap.dedent("""
         from conformance import Capabilities
-        from impls import naive
+        from conformance.impls import naive
 
         class MyLayers:
             name = "my_layers"

@@ -13,7 +13,7 @@ IMPLEMENTATION = '''
 import numpy as np
 
 from conformance import Capabilities
-from impls import im2col_strided
+from conformance.impls import im2col_strided
 
 name = "partly_covered"
 capabilities = Capabilities({"relu": {"float64", "backward"}})

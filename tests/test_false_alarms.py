@@ -4,7 +4,7 @@ import pytest
 from conformance.runner import FAILED, NOT_CLAIMED, PASSED, run_check
 from conformance.suite import all_tasks
 from conformance.test_suite import _implementation
-from impls import BUILTIN, naive
+from conformance.impls import BUILTIN, naive
 from tests import torch_backed
 
 

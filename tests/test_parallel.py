@@ -98,10 +98,12 @@ def test_the_pytest_form_spreads_implementations_over_xdist_workers(tmp_path):
 def test_implementations_sharing_a_name_are_reported_under_their_specs(capsys):
     from conformance.cli import _names
     from conformance.worker import Probe
-    names = _names([Probe("naive", name="naive"), Probe("impls.naive", name="naive"),
+    names = _names([Probe("naive", name="naive"),
+                    Probe("conformance.impls.naive", name="naive"),
                     Probe("tests/x.py", error="could not import: ..."),
                     Probe("tests.corpus.pool:max_pool_zero_padding", name="max_pool_zero_padding")])
-    assert names == {"naive": "naive", "impls.naive": "impls.naive", "tests/x.py": "tests/x.py",
+    assert names == {"naive": "naive", "conformance.impls.naive": "conformance.impls.naive",
+                     "tests/x.py": "tests/x.py",
                      "tests.corpus.pool:max_pool_zero_padding": "max_pool_zero_padding"}
-    assert capsys.readouterr().out == ("note: naive, impls.naive are all named 'naive'; reported "
-                                       "under their specs\n")
+    assert capsys.readouterr().out == ("note: naive, conformance.impls.naive are all named "
+                                       "'naive'; reported under their specs\n")

@@ -120,7 +120,7 @@ def test_page_renders_in_headless_chromium(report, tmp_path):
 
 LAST_COLUMN_ZERO = '''
 from conformance import Capabilities
-from impls import naive
+from conformance.impls import naive
 
 name = "last_column_zero"
 capabilities = Capabilities({"conv2d": {"float64"}})

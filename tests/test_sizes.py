@@ -9,7 +9,7 @@ from conformance import sizes
 from conformance.capabilities import FEATURES, Capabilities
 from conformance.ops import OPS
 from conformance.runner import PASSED, run_check
-from impls import im2col_strided
+from conformance.impls import im2col_strided
 
 EVERYTHING = {op: frozenset(features) for op, features in FEATURES.items()}
 

@@ -64,7 +64,8 @@ def test_scaffold_claim_implement_certify(tmp_path):
 
 
 def test_plugins_are_listed_and_certified_by_name(tmp_path):
-    (tmp_path / "plugged.py").write_text("from impls.naive import *\nname = 'plugged'\n")
+    (tmp_path / "plugged.py").write_text(
+        "from conformance.impls.naive import *\nname = 'plugged'\n")
     dist = tmp_path / "plugged_layers-1.0.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: plugged-layers\nVersion: 1.0\n")
@@ -72,7 +73,7 @@ def test_plugins_are_listed_and_certified_by_name(tmp_path):
     listed = conformance("list", cwd=tmp_path, extra_path=str(tmp_path))
     assert "plugged          plugged" in listed.stdout
     assert "plug-in from plugged-layers" in listed.stdout
-    assert "naive            impls.naive                      built-in" in listed.stdout
+    assert "naive            conformance.impls.naive          built-in" in listed.stdout
     done = conformance("certify", "plugged", "--profile", "dev", "--reports", str(tmp_path / "r"),
                        cwd=tmp_path, extra_path=str(tmp_path))
     assert done.returncode == 0 and "plugged: CERTIFIED" in done.stdout

@@ -9,8 +9,8 @@ import torch
 import torch.nn.functional as F
 
 from conformance.capabilities import Capabilities
-from impls import validation
-from impls.validation import check_grad_out, conv2d_output_size, pool2d_output_size
+from conformance.impls import validation
+from conformance.impls.validation import check_grad_out, conv2d_output_size, pool2d_output_size
 
 name = "torch_backed"
 capabilities = Capabilities.everything()

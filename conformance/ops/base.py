@@ -153,7 +153,7 @@ def error_dtype(claimed) -> str:
 
 def torch_oracle():
     """reference.torch_oracle, imported on first use (it imports torch)."""
-    from reference import torch_oracle as oracle
+    from conformance.reference import torch_oracle as oracle
     return oracle
 
 

@@ -12,7 +12,7 @@ from conformance.ops.base import (CONTRACT_CHECKS, DTYPES, ErrorInput, Function,
                                   is_rectangular, torch_oracle)
 from conformance.sizes import (BATCHES, KERNELS, NEAR_POWERS, SMALL, TINY, Range, Sizes, fits,
                                output_size)
-from reference.finite_diff import window_top2_gap
+from conformance.reference.finite_diff import window_top2_gap
 
 MODES = ("max", "avg", "min")
 # Max/min inputs are distinct multiples of this spacing: no ties, and any finite-difference step

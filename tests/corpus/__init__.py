@@ -11,7 +11,7 @@ import importlib
 import pkgutil
 
 from conformance.ops import OPS, SPOKEN
-from impls import naive
+from conformance.impls import naive
 
 # Seconds one example of a mutant may run: the corpus holds no slow code, only wrong code.
 EXAMPLE_TIMEOUT = 5

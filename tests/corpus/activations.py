@@ -1,9 +1,9 @@
 """Activation bugs: relu, sigmoid, tanh and softmax."""
 import numpy as np
 
-from impls import dense
-from impls.validation import (check_grad_out, check_relu, check_sigmoid, check_softmax,
-                              check_tanh)
+from conformance.impls import dense
+from conformance.impls.validation import (check_grad_out, check_relu, check_sigmoid, check_softmax,
+                                          check_tanh)
 from tests.corpus import Mutant
 
 # --- relu -----------------------------------------------------------------------------------

@@ -4,8 +4,8 @@ import functools
 
 import numpy as np
 
-from impls import naive
-from impls.validation import check_batchnorm2d, check_batchnorm2d_running_stats
+from conformance.impls import naive
+from conformance.impls.validation import check_batchnorm2d, check_batchnorm2d_running_stats
 from tests.corpus import Mutant
 
 CHANNEL_AXES = (0, 2, 3)   # the axes one channel's values run along in NCHW

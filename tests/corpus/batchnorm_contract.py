@@ -2,8 +2,8 @@
 outside the cache, unvalidated arguments and unclaimed features served."""
 import numpy as np
 
-from impls import naive
-from impls.validation import check_batchnorm2d
+from conformance.impls import naive
+from conformance.impls.validation import check_batchnorm2d
 from tests.corpus import Mutant
 from tests.corpus.unclaimed import _served_though_unclaimed
 

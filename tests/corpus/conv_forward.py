@@ -1,7 +1,7 @@
 """conv2d forward bugs: padding, kernel orientation, output size."""
 import numpy as np
 
-from impls import naive
+from conformance.impls import naive
 from tests.corpus import Mutant
 
 

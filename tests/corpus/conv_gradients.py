@@ -1,8 +1,8 @@
 """conv2d backward bugs."""
 import numpy as np
 
-from impls import naive
-from impls.validation import check_grad_out
+from conformance.impls import naive
+from conformance.impls.validation import check_grad_out
 from tests.corpus import Mutant
 from tests.corpus._common import window
 

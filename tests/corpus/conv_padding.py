@@ -1,7 +1,7 @@
 """conv2d padding bugs in the backward: the padded input gradient cropped wrongly."""
 import numpy as np
 
-from impls.validation import check_grad_out
+from conformance.impls.validation import check_grad_out
 from tests.corpus import Mutant
 from tests.corpus._common import window
 

@@ -1,8 +1,8 @@
 """Formula bugs in relu and linear that the other corpus modules do not cover."""
 import numpy as np
 
-from impls import dense
-from impls.validation import check_grad_out, check_relu
+from conformance.impls import dense
+from conformance.impls.validation import check_grad_out, check_relu
 from tests.corpus import Mutant
 
 

@@ -3,8 +3,8 @@ import math
 
 import numpy as np
 
-from impls import dense
-from impls.validation import check_dropout, check_flatten, check_grad_out, check_linear
+from conformance.impls import dense
+from conformance.impls.validation import check_dropout, check_flatten, check_grad_out, check_linear
 from tests.corpus import Mutant
 
 # --- linear ---------------------------------------------------------------------------------

@@ -5,10 +5,10 @@ import math
 
 import numpy as np
 
-from impls import dense, naive
-from impls.validation import (check_dropout, check_flatten, check_grad_loss, check_grad_out,
-                              check_linear, check_relu, check_sigmoid, check_softmax,
-                              check_softmax_cross_entropy, check_tanh)
+from conformance.impls import dense, naive
+from conformance.impls.validation import (check_dropout, check_flatten, check_grad_loss,
+                                          check_grad_out, check_linear, check_relu, check_sigmoid,
+                                          check_softmax, check_softmax_cross_entropy, check_tanh)
 from tests.corpus import Mutant
 from tests.corpus._common import log_sum_exp_rows
 

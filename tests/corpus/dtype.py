@@ -1,8 +1,8 @@
 """dtype bugs: results in the wrong dtype, computation in a narrower one."""
 import numpy as np
 
-from impls import naive
-from impls.validation import check_grad_out, conv2d_output_size
+from conformance.impls import naive
+from conformance.impls.validation import check_grad_out, conv2d_output_size
 from tests.corpus import Mutant
 from tests.corpus._common import conv_cache, pad, window
 

@@ -1,8 +1,8 @@
 """softmax_cross_entropy bugs."""
 import numpy as np
 
-from impls import dense
-from impls.validation import check_grad_loss, check_softmax_cross_entropy
+from conformance.impls import dense
+from conformance.impls.validation import check_grad_loss, check_softmax_cross_entropy
 from tests.corpus import Mutant
 
 

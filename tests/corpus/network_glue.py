@@ -5,8 +5,8 @@ import math
 
 import numpy as np
 
-from impls import naive
-from impls.validation import check_flatten, check_grad_out
+from conformance.impls import naive
+from conformance.impls.validation import check_flatten, check_grad_out
 from tests.corpus import Mutant
 
 

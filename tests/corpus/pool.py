@@ -3,8 +3,8 @@ import math
 
 import numpy as np
 
-from impls import naive
-from impls.validation import check_grad_out, pool2d_output_size
+from conformance.impls import naive
+from conformance.impls.validation import check_grad_out, pool2d_output_size
 from tests.corpus import Mutant
 from tests.corpus._common import pad, window
 

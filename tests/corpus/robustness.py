@@ -3,8 +3,8 @@ unclaimed features computed anyway."""
 import numpy as np
 
 from conformance.capabilities import FEATURES, Capabilities
-from impls import naive
-from impls.validation import conv2d_output_size, pool2d_output_size
+from conformance.impls import naive
+from conformance.impls.validation import conv2d_output_size, pool2d_output_size
 from tests.corpus import Mutant
 from tests.corpus._common import conv_cache, pad, window
 

@@ -3,8 +3,9 @@
 Real implementations change code path with size: they chunk the batch to bound memory, switch to
 a GEMM or a vector kernel once reductions or filter counts grow, tile output rows, split work over
 threads, or take a faster, less precise route for long reductions. Each mutant here is a
-vectorised built-in (impls.im2col_strided for conv2d and pool2d, impls.dense for the other ops)
-below its threshold, a module-level constant, and one realistic bug in the path it takes above.
+vectorised built-in (impls/im2col_strided.py for conv2d and pool2d, impls/dense.py for the other
+ops) below its threshold, a module-level constant, and one realistic bug in the path it takes
+above.
 
 THRESHOLD_CASES gives, per mutant, a check, a case past its threshold that the check fails
 (LARGE_CASES) and one just below the threshold that it passes (JUST_BELOW_CASES):
@@ -17,11 +18,11 @@ import numpy as np
 from conformance.ops import OPS
 from conformance.ops.conv2d import Conv2dCase
 from conformance.ops.pool2d import Pool2dCase
-from impls import dense
-from impls import im2col_strided as strided
-from impls.validation import (check_grad_out, check_linear, check_relu, check_softmax,
-                              check_softmax_cross_entropy, conv2d_output_size,
-                              pool2d_output_size)
+from conformance.impls import dense
+from conformance.impls import im2col_strided as strided
+from conformance.impls.validation import (check_grad_out, check_linear, check_relu, check_softmax,
+                                          check_softmax_cross_entropy, conv2d_output_size,
+                                          pool2d_output_size)
 from tests.corpus import Mutant
 
 BATCH_CHUNK = 8                  # conv2d: images per chunk once the batch exceeds one chunk
@@ -47,7 +48,7 @@ def _conv_layout(stride, padding, dilation):
 
 
 def _columns(x, kernel, groups, out_hw, stride, padding, dilation, order=(1, 2, 5, 6, 0, 3, 4)):
-    """im2col as impls.im2col_strided does it: (G, Cg * KH * KW, N * Ho * Wo), rows in the order
+    """im2col as impls/im2col_strided.py does it: (G, Cg * KH * KW, N * Ho * Wo), rows in the order
     given by ``order``, a permutation of the window axes (N, G, Cg, Ho, Wo, KH, KW)."""
     n, c = x.shape[:2]
     (kh, kw), (ho, wo) = kernel, out_hw
@@ -57,7 +58,7 @@ def _columns(x, kernel, groups, out_hw, stride, padding, dilation, order=(1, 2, 
 
 
 def _conv_result(products, x, weight, bias, cols, groups, out_hw, layout):
-    """out (N, F, Ho, Wo) from products (F, N * Ho * Wo), and impls.im2col_strided's cache."""
+    """out (N, F, Ho, Wo) from products (F, N * Ho * Wo), and impls/im2col_strided.py's cache."""
     n, f = x.shape[0], weight.shape[0]
     out = np.ascontiguousarray(products.reshape(f, n, *out_hw).transpose(1, 0, 2, 3))
     if bias is not None:

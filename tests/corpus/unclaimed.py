@@ -7,7 +7,7 @@ NotImplementedError. The user is then told the feature is "not claimed", yet get
 results from it.
 """
 from conformance.capabilities import Capabilities
-from impls import dense, naive
+from conformance.impls import dense, naive
 from tests.corpus import Mutant
 
 

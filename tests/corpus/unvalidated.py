@@ -2,8 +2,8 @@
 ones it rejects raise its own errors, which name no parameter of the op."""
 import numpy as np
 
-from impls import dense
-from impls.validation import check_dropout
+from conformance.impls import dense
+from conformance.impls.validation import check_dropout
 from tests.corpus import Mutant
 from tests.corpus._common import log_sum_exp_rows
 
