@@ -71,7 +71,8 @@ def test_lines_no_case_reached_are_reported(tmp_path):
     files = report["code_coverage"]["files"]
     assert "mylayers/impl.py" in files
     impl = files["mylayers/impl.py"]
-    assert impl["missing_lines"] == str(unreached)
+    helper = 2 + source.read_text().splitlines().index("def _clipped_relu(x):")
+    assert impl["missing_lines"] == f"{unreached}, {helper + 1}"   # the helper's body
     assert f"{unreached - 1}->{unreached}" in impl["missing_branches"]
     assert impl["percent"] < 100
     assert impl["never_called"] == ["_clipped_relu"]
@@ -80,9 +81,9 @@ def test_lines_no_case_reached_are_reported(tmp_path):
     assert impl["unmeasured_lines"] == f"{warm_up_line}-{warm_up_line + 1}"
     assert "implementation code:" in completed.stdout and "mylayers/impl.py" in completed.stdout
     markdown = (tmp_path / "reports" / "partly_covered.md").read_text()
-    assert "## Code not exercised" in markdown and f"| {unreached} |" in markdown
+    assert "## Code not exercised" in markdown and f"| {unreached}, {helper + 1} |" in markdown
     page = (tmp_path / "reports" / "report.html").read_text()
-    assert "<h3>Code not exercised</h3>" in page and f"<td>{unreached}</td>" in page
+    assert "<h3>Code not exercised</h3>" in page and f"<td>{unreached}, {helper + 1}</td>" in page
     assert "<h3>Sizes</h3>" in page
 
 
