@@ -286,7 +286,7 @@ def _count_size(result: CheckResult, op, case, ratio: float) -> None:
     tier["worst_ratio"] = max(tier["worst_ratio"], ratio)
     result.largest_elements = max(result.largest_elements, sizes.largest_array(op, case))
     result.longest_reduction = max(result.longest_reduction,
-                                   max(op.terms(case).values(), default=0))
+                                   sizes.longest_reduction(op, case))
 
 
 def replay(impl, op_name: str, check_name: str, case) -> tuple[bool, str]:

@@ -134,22 +134,24 @@ def largest_array(op, case) -> int:
     return max(elements(s) for s in array_shapes(op, case))
 
 
+def longest_reduction(op, case) -> int:
+    """The most products summed into one element of any output or gradient of a case."""
+    return max(op.terms(case).values(), default=0)
+
+
 def tier_of(op, case) -> str:
     """The size tier a case belongs to, by what it is rather than how it was drawn."""
-    longest = max(op.terms(case).values(), default=0)
+    longest = longest_reduction(op, case)
     return LARGE if largest_array(op, case) > LARGE_ELEMENTS or longest > LARGE_TERMS else SMALL
 
 
 def size_marks(op, case) -> frozenset[str]:
     """Edge cases of size: the thresholds real code switches path at, as counted in reports."""
     biggest = largest_array(op, case)
-    longest = max(op.terms(case).values(), default=0)
+    longest = longest_reduction(op, case)
     return frozenset(name for name, hit in (
         ("array past 2^17 elements", biggest > 2**17),
         ("reduction past 2000 products", longest > 2000)) if hit)
-
-
-SIZE_EDGE_CASES = ("array past 2^17 elements", "reduction past 2000 products")
 
 
 def within(limit: int | None, op, case) -> bool:
