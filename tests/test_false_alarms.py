@@ -41,3 +41,19 @@ def test_ci_profile_is_reproducible():
         return (r.status, r.examples, r.worst_ratio, r.features, r.edge_cases)
 
     assert [outcome(*t) for t in all_tasks()] == [outcome(*t) for t in all_tasks()]
+
+
+@pytest.mark.parametrize("check,case_json", [
+    # x + h rounds where it crosses a power of two (1.99.. + 2^-10): the quotient is off by about
+    # one rounding of x over 2h, which the bound must allow.
+    ("jacobian", '{"shape":[1],"dtype":"float64","layout":"contiguous","magnitude":0,'
+                 '"seed":168075230,"zeros":false}'),
+    ("finite_difference", '{"shape":[2,3],"dtype":"float64","layout":"contiguous",'
+                          '"magnitude":0,"seed":364,"zeros":false}'),
+])
+def test_relu_difference_quotients_allow_the_rounding_of_x_plus_h(check, case_json):
+    from conformance.ops import OPS
+    from conformance.runner import replay
+
+    passed, description = replay(naive, "relu", check, OPS["relu"].case_from_json(case_json))
+    assert passed, description

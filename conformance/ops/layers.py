@@ -297,9 +297,6 @@ class Relu(LayerRecord):
         # Inputs keep |x| >= RELU_MARGIN * scale, and |v| <= 1: no step crosses the kink.
         return 2.0**case.magnitude / RELU_STEPS
 
-    def fd_scale(self, impl, case, arrays, step):
-        return np.zeros(case.shape)   # selection on an exact grid: x +- hv is exact
-
     def edge_cases_of(self, case):
         return super().edge_cases_of(case) | ({"exact zeros"} if case.zeros else set())
 
@@ -457,9 +454,6 @@ class Flatten(LayerRecord):
 
     def error_scale(self, arrays, case, grad_out):
         return np.zeros(self.out_shape(case)), {"x": np.zeros(case.shape)}
-
-    def fd_scale(self, impl, case, arrays, step):
-        return np.zeros(self.out_shape(case))   # a copy: x +- 1 and the difference are exact
 
     def example(self, features):
         return self.example_with(features, shape=(2, 3, 2))
