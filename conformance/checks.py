@@ -351,19 +351,22 @@ def deterministic(impl, op: OpRecord, case) -> float:
     again, _ = op.forward(impl, arrays, case)
     if _bits(out) != _bits(again):
         raise CheckFailure("two forward calls on the same inputs gave different outputs")
-    first = _backward_if_claimed(impl, op, grad_out, cache, case)
-    second = _backward_if_claimed(impl, op, grad_out, cache, case)
+    # Bits are taken right after each call: a backward that returns one accumulator it adds
+    # into would otherwise compare an array with itself.
+    first = _snapshot(_backward_if_claimed(impl, op, grad_out, cache, case))
+    second = _snapshot(_backward_if_claimed(impl, op, grad_out, cache, case))
     op.forward(impl, replace(case, seed=case.seed ^ 1).arrays(), case)
-    third = _backward_if_claimed(impl, op, grad_out, cache, case)
+    third = _snapshot(_backward_if_claimed(impl, op, grad_out, cache, case))
     for name in first:
-        if _bits(first[name]) != _bits(second[name]):
+        if first[name] != second[name]:
             raise CheckFailure(f"two backward calls on the same cache gave different grad_{name}")
-        if _bits(first[name]) != _bits(third[name]):
+        if first[name] != third[name]:
             raise CheckFailure(f"grad_{name} changed after a forward call on other data: "
                                "backward uses state outside its cache")
-    side, again = op.side_results(impl, arrays, case), op.side_results(impl, arrays, case)
+    side = _snapshot(op.side_results(impl, arrays, case))
+    again = _snapshot(op.side_results(impl, arrays, case))
     for name in side:
-        if _bits(side[name]) != _bits(again[name]):
+        if side[name] != again[name]:
             raise CheckFailure(f"two calls on the same inputs gave different {name}")
     return 0.0
 

@@ -26,6 +26,7 @@ from conformance.cases import case_to_json
 from conformance.error_map import render, render_from_dict
 from conformance.illustrate import grown_failure
 from conformance.ops import OPS
+from conformance.registry import pasteable
 from conformance.suite import CheckSpec, find_check
 
 PASSED, FAILED, NOT_CLAIMED = "passed", "FAILED", "not claimed"
@@ -105,8 +106,13 @@ class CheckResult:
 
 
 def replay_command(impl_spec: str, op: str, check: str, case) -> str:
-    return ("python -m conformance replay " + " ".join(shlex.quote(a) for a in (
-        impl_spec, op, check, case_to_json(case))))
+    """The shell command that reruns one case; it works pasted into a shell in the folder the
+    run started from (see registry.pasteable for the import path it carries)."""
+    environment, spec = pasteable(impl_spec)
+    # Prepended to the caller's PYTHONPATH, which may be where the harness itself is found.
+    prefix = "".join(f'{k}={shlex.quote(v)}:"${k}" ' for k, v in environment.items())
+    return (prefix + "python -m conformance replay " + " ".join(shlex.quote(a) for a in (
+        spec, op, check, case_to_json(case))))
 
 
 def describe_exception(exc: BaseException) -> str:

@@ -57,6 +57,28 @@ relu_mask_in_module_state = Mutant(
     relu_forward=_relu_global_mask_forward, relu_backward=_relu_global_mask_backward)
 
 
+def _relu_accumulating_forward(x):
+    check_relu(x)
+    dense.capabilities.require("relu", x=x)
+    out = np.where(x < 0, x.dtype.type(0), x)
+    return out, {"mask": x > 0, "dtype": x.dtype, "grad_x": np.zeros(x.shape, x.dtype)}
+
+
+def _relu_accumulating_backward(grad_out, cache):
+    check_grad_out(grad_out, cache["mask"].shape, cache["dtype"])
+    # Adds into one buffer per cache and returns it: the first call is right, every later call
+    # on the same cache returns (and overwrites) a multiple.
+    cache["grad_x"] += np.where(cache["mask"], grad_out, cache["dtype"].type(0))
+    return cache["grad_x"]
+
+
+relu_backward_returns_its_accumulator = Mutant(
+    "relu_backward_returns_its_accumulator", "relu backward adds into a buffer kept in the cache "
+    "and returns it: a second backward on one cache doubles (and overwrites) the first result",
+    ("relu.deterministic",), base=dense, relu_forward=_relu_accumulating_forward,
+    relu_backward=_relu_accumulating_backward)
+
+
 # --- sigmoid --------------------------------------------------------------------------------
 
 def _sigmoid_missing_factor_backward(grad_out, cache):
