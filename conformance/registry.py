@@ -76,26 +76,26 @@ def import_path(spec: str) -> str:
     return plugins().get(spec, (spec,))[0]
 
 
-def pasteable(spec: str) -> tuple[dict[str, str], str]:
-    """(environment, spec) under which a fresh ``python -m conformance`` in the current folder
+def pasteable(spec: str) -> tuple[str | None, str]:
+    """(import root, spec) under which a fresh ``python -m conformance`` in the current folder
     finds the implementation ``spec`` names, once it has been imported here: a file path made
     absolute; for an import path whose top-level package lies outside site-packages and outside
-    the current folder, PYTHONPATH set to the folder that holds it."""
+    the current folder, the folder that holds it (to go on PYTHONPATH), else None."""
     module_file = _module_file(spec)
     if module_file:
         path, attribute = module_file
-        return {}, os.path.abspath(path) + (f":{attribute}" if attribute else "")
+        return None, os.path.abspath(path) + (f":{attribute}" if attribute else "")
     top = import_path(spec).partition(":")[0].split(".")[0]
     file = getattr(sys.modules.get(top), "__file__", None)
     if not file:
-        return {}, spec
+        return None, spec
     root = os.path.dirname(os.path.abspath(file))
     if os.path.basename(file) == "__init__.py":
         root = os.path.dirname(root)
     parts = root.split(os.sep)
     if "site-packages" in parts or "dist-packages" in parts or root == os.getcwd():
-        return {}, spec
-    return {"PYTHONPATH": root}, spec
+        return None, spec
+    return root, spec
 
 
 def expand(spec: str) -> list[str]:

@@ -108,9 +108,9 @@ class CheckResult:
 def replay_command(impl_spec: str, op: str, check: str, case) -> str:
     """The shell command that reruns one case; it works pasted into a shell in the folder the
     run started from (see registry.pasteable for the import path it carries)."""
-    environment, spec = pasteable(impl_spec)
+    root, spec = pasteable(impl_spec)
     # Prepended to the caller's PYTHONPATH, which may be where the harness itself is found.
-    prefix = "".join(f'{k}={shlex.quote(v)}:"${k}" ' for k, v in environment.items())
+    prefix = f'PYTHONPATH={shlex.quote(root)}:"$PYTHONPATH" ' if root else ""
     return (prefix + "python -m conformance replay " + " ".join(shlex.quote(a) for a in (
         spec, op, check, case_to_json(case))))
 

@@ -3,7 +3,8 @@ import os
 
 import pytest
 
-from conformance.runner import FAILED, NOT_CLAIMED, PASSED, run_check
+from conformance.ops import OPS
+from conformance.runner import FAILED, NOT_CLAIMED, PASSED, replay, run_check
 from conformance.suite import all_tasks
 from conformance.test_suite import _implementation
 from conformance.impls import BUILTIN, naive
@@ -52,8 +53,5 @@ def test_ci_profile_is_reproducible():
                           '"magnitude":0,"seed":364,"zeros":false}'),
 ])
 def test_relu_difference_quotients_allow_the_rounding_of_x_plus_h(check, case_json):
-    from conformance.ops import OPS
-    from conformance.runner import replay
-
     passed, description = replay(naive, "relu", check, OPS["relu"].case_from_json(case_json))
     assert passed, description
