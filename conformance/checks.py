@@ -20,7 +20,7 @@ from hypothesis import reject
 from conformance.cases import DIRECTION_STREAM, GRAD_STREAM, random_like
 from conformance.error_map import ErrorMap
 from conformance.layouts import read_only
-from conformance.ops.base import BACKWARD, OpRecord
+from conformance.ops.base import BACKWARD, VALIDATION, OpRecord
 from conformance.sizes import TINY
 from conformance.tolerance import (SAFETY, U64, Mismatch, elementwise_bound, error_ratios,
                                    scalar_bound, unit_roundoff, worst_element)
@@ -379,11 +379,45 @@ class FixedOutcome:
     failures: list[str] = field(default_factory=list)
 
 
+class _Recorder:
+    """Stands in for an implementation: records the first call made of it."""
+
+    def __init__(self):
+        self.call = None
+
+    def __getattr__(self, name):
+        def record(*args, **kwargs):
+            if self.call is None:
+                self.call = (name, args, kwargs)
+        return record
+
+
+def forward_call(op: OpRecord, bad) -> dict | None:
+    """The keyword arguments of the forward call an error input makes, or None when it makes
+    another call first."""
+    recorder = _Recorder()
+    try:
+        bad.call(recorder)
+    except Exception:  # noqa: BLE001 - only the recorded call matters
+        pass
+    forward = op.functions[0] if op.functions else None
+    if recorder.call is None or forward is None or recorder.call[0] != forward.name:
+        return None
+    _, args, kwargs = recorder.call
+    names = [p.strip() for p in forward.signature.split(",") if p.strip() != "*"]
+    return {**dict(zip(names, args)), **kwargs}
+
+
 def error_inputs(impl, op: OpRecord, claimed: frozenset) -> FixedOutcome:
-    """Each invalid call raises the expected type, names the parameter, and changes nothing."""
+    """Each invalid call raises the expected type, names the parameter, and changes nothing.
+    Calls that need an unclaimed feature or lie outside a declared limit are not made."""
     outcome = FixedOutcome()
+    limits = op.declared_limits(impl.capabilities)
     for bad in op.error_inputs(claimed):
         if not bad.needs <= claimed:
+            continue
+        call = forward_call(op, bad) if limits else None
+        if call is not None and op.violated_limits(call, limits):
             continue
         outcome.examples += 1
         before = _snapshot(dict(enumerate(bad.arrays)))
@@ -410,14 +444,21 @@ def _base_features(op: OpRecord, claimed: frozenset) -> set[str]:
 
 
 def unclaimed_features(impl, op: OpRecord, claimed: frozenset) -> FixedOutcome:
-    """Calling a feature that is not claimed raises NotImplementedError, never returns garbage."""
+    """Calling a feature that is not claimed raises NotImplementedError, never returns garbage.
+    Each call lies within the declared limits; a feature no such call uses is not tried."""
     outcome = FixedOutcome()
     base = _base_features(op, claimed)
+    limits = op.declared_limits(impl.capabilities)
     for feature in op.features:
-        if feature in claimed or feature in op.data_features:
+        if feature in claimed or not op.refusable(feature):
             continue
         group = next((g for g in op.choices if feature in g), ())
-        case = op.example(frozenset({f for f in base if f not in group} | {feature}))
+        wanted = frozenset({f for f in base if f not in group} | {feature})
+        case = op.example(wanted)
+        uses = op.features_of(case) | {feature}
+        case = op.restrict(case, limits, uses, uses)
+        if case is None:
+            continue
         outcome.examples += 1
         try:
             op.exercise(impl, case, feature)
@@ -465,7 +506,7 @@ KINDS: dict[str, CheckKind] = {
     "no_aliasing": CheckKind(no_aliasing),
     "layouts": CheckKind(layouts, required=frozenset({"noncontiguous"})),
     "deterministic": CheckKind(deterministic),
-    "error_inputs": CheckKind(fixed=error_inputs),
+    "error_inputs": CheckKind(fixed=error_inputs, required=frozenset({VALIDATION})),
     "not_claimed": CheckKind(fixed=unclaimed_features),
 }
 

@@ -124,7 +124,8 @@ def _certify_one(probe, name: str, args, limits, reports_dir: Path, live: bool):
     report = reports.ImplReport(probe.spec, name, args.profile, claims, results,
                                 round(time.perf_counter() - start, 1), code_coverage=code,
                                 min_coverage=args.min_coverage,
-                                max_elements=probe.max_elements, error=error)
+                                max_elements=probe.max_elements,
+                                limits=probe.limits or {}, error=error)
     out(reports.render_summary(report))
     paths = reports.write_reports(report, reports_dir)
     out(f"reports: {', '.join(str(p) for p in paths)}\n")

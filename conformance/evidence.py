@@ -34,6 +34,17 @@ def _tiers(row) -> str:
                      for tier, t in row["tiers"].items())
 
 
+def domain_limits(verdict) -> str | None:
+    """What an op's declared limits confine its certificate to, or None without limits."""
+    if not verdict.limits:
+        return None
+    from conformance.ops import OPS
+    record = OPS[verdict.op]
+    return "limited to " + "; ".join(f"{name}: {record.limits[name].description}"
+                                     for name in verdict.limits) + (
+        " (cases outside these limits are not run)")
+
+
 def limit_line(report) -> str | None:
     if report.max_elements is None:
         return None

@@ -4,6 +4,10 @@ The record (JSON) maps implementation names to the features certified per op:
 
     {"schema_version": 1, "implementations": {"naive": {"conv2d": ["bias", ...], ...}}}
 
+An entry "limit:NAME" among an op's features records a declared limit (docs/contract.md,
+"Limits"): the certificate holds within it only, so a limit added later narrows it. The
+shorthand "rectangular" stands for the op's rectangular_* features.
+
 ``certify --gate FILE`` fails when a recorded feature is no longer claimed or its op no longer
 certified. It is strict: a missing or unreadable record, a wrong schema, or an implementation in
 the run that the record does not know is a RecordError, raised before anything is certified.
@@ -17,7 +21,16 @@ import os
 import tempfile
 from pathlib import Path
 
-from conformance.capabilities import Capabilities
+from conformance.capabilities import Capabilities, expand
+
+LIMIT = "limit:"
+
+
+def split(entries) -> tuple[set[str], set[str]]:
+    """(features, limit names) of one op's entries in a record."""
+    entries = set(entries)
+    limits = {e for e in entries if e.startswith(LIMIT)}
+    return entries - limits, {e.removeprefix(LIMIT) for e in limits}
 
 SCHEMA_VERSION = 1
 
@@ -30,7 +43,8 @@ def _known_features() -> dict[str, frozenset[str]]:
     """{op: every feature it can be certified for}, the composed network included."""
     from conformance.ops import OPS
     everything = Capabilities.everything()
-    return {name: record.claimed(everything) for name, record in OPS.items()}
+    return {name: record.claimed(everything) | {LIMIT + limit for limit in record.limits}
+            for name, record in OPS.items()}
 
 
 def _validate(path: Path, data) -> dict[str, dict[str, list[str]]]:
@@ -55,6 +69,7 @@ def _validate(path: Path, data) -> dict[str, dict[str, list[str]]]:
             if not isinstance(features, list) or not all(isinstance(f, str) for f in features):
                 raise RecordError(f"{path}: implementation {name!r}: {op} must be a list of "
                                   f"feature names, got {features!r}")
+            ops[op] = features = sorted(expand(op, features))
             unknown = sorted(set(features) - known[op])
             if unknown:
                 raise RecordError(f"{path}: implementation {name!r}: unknown {op} features "
@@ -103,7 +118,9 @@ def unknown_implementations(record: dict, names: list[str]) -> list[str]:
 
 
 def certified_features(report) -> dict[str, list[str]]:
-    return {v.op: sorted(v.claimed) for v in report.ops if v.certified}
+    """{op: its certified features and declared limits ("limit:NAME")}."""
+    return {v.op: sorted(v.claimed) + [LIMIT + name for name in sorted(v.limits)]
+            for v in report.ops if v.certified}
 
 
 def regressions(record: dict, reports: list) -> list[str]:
@@ -114,12 +131,16 @@ def regressions(record: dict, reports: list) -> list[str]:
         if not before:
             continue
         verdicts = {v.op: v for v in report.ops}
-        for op, features in before.items():
+        for op, entries in before.items():
             verdict = verdicts.get(op)
             error = getattr(report, "error", None)
-            dropped = sorted(set(features) - set(verdict.claimed if verdict else ()))
+            features, limits = split(entries)
+            dropped = sorted(features - set(verdict.claimed if verdict else ()))
             if dropped and not error:
                 lines.append(f"{report.name}: {op} no longer claims {', '.join(dropped)}")
+            added = sorted(set(verdict.limits if verdict else ()) - limits)
+            if added and not error:
+                lines.append(f"{report.name}: {op} is now limited to {', '.join(added)}")
             if verdict is None or not verdict.certified:
                 if error:
                     why = error
@@ -127,8 +148,8 @@ def regressions(record: dict, reports: list) -> list[str]:
                     why = f"failed {', '.join(verdict.failed_checks)}"
                 else:
                     why = "not certified"
-                lines.append(f"{report.name}: {op} was certified for {', '.join(features)}; "
-                             f"now {why}")
+                lines.append(f"{report.name}: {op} was certified for "
+                             f"{', '.join(sorted(features))}; now {why}")
     return lines
 
 

@@ -32,8 +32,12 @@ def grown_failure(spec, impl, op, case, shrunk_shape) -> tuple[object, ErrorMap]
     """(grown case, its error map) when ``spec`` fails on the grown case with a map of another
     shape than the shrunk case's; None when there is no grown case, the check compares no array
     of the op (jacobian), the grown case fails otherwise or passes, or its map has the shrunk
-    map's shape (a weight or bias gradient: growing the input shows nothing new)."""
+    map's shape (a weight or bias gradient: growing the input shows nothing new). The grown
+    case lies within the implementation's declared limits, or there is none."""
     bigger = grown(case)
+    if bigger is not None:
+        claimed = op.features_of(case)
+        bigger = op.restrict(bigger, op.declared_limits(impl.capabilities), claimed)
     if bigger is None or spec.property is None or spec.tier == TINY:
         return None
     try:

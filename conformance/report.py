@@ -34,6 +34,7 @@ class OpVerdict:
     not_covered: list[str]
     edge_cases: dict[str, int]
     failed_checks: list[str]
+    limits: list[str] = field(default_factory=list)   # the declared limits it holds within
 
     @property
     def certified(self) -> bool:
@@ -51,6 +52,7 @@ class ImplReport:
     code_coverage: dict | None = None      # conformance.code_coverage.summarize
     min_coverage: float | None = None      # percent required of code_coverage, or None
     max_elements: int | None = None        # the implementation's declared size limit
+    limits: dict[str, list[str]] = field(default_factory=dict)  # its declared domain limits
     error: str | None = None     # why nothing could be checked, e.g. "could not import: ..."
     ops: list[OpVerdict] = field(init=False)
 
@@ -59,6 +61,7 @@ class ImplReport:
 
     def _verdict(self, op: str) -> OpVerdict:
         claimed = self.capabilities.get(op, [])
+        limits = self.limits.get(op, []) if claimed else []
         rows = [r for r in self.results if r.op == op]
         exercised = sorted({f for r in rows for f in r.features})
         edges: dict[str, int] = {name: 0 for name in OPS[op].edge_cases}
@@ -66,7 +69,7 @@ class ImplReport:
             for name, count in r.edge_cases.items():
                 edges[name] = edges.get(name, 0) + count
         return OpVerdict(op, claimed, exercised, sorted(set(claimed) - set(exercised)), edges,
-                         [r.check for r in rows if r.status == FAILED])
+                         [r.check for r in rows if r.status == FAILED], list(limits))
 
     @property
     def coverage_met(self) -> bool:
@@ -88,11 +91,13 @@ class ImplReport:
             "profile": self.profile, "certified": self.certified, "seconds": self.seconds,
             "error": self.error,
             "capabilities": self.capabilities, "max_elements": self.max_elements,
+            "limits": self.limits,
             "sizes": evidence.size_rows(self), "code_coverage": self.code_coverage,
             "min_coverage": self.min_coverage,
             "ops": {v.op: {"claimed": v.claimed, "certified": v.certified,
                            "exercised": v.exercised, "not_covered": v.not_covered,
-                           "edge_cases": v.edge_cases, "failed_checks": v.failed_checks}
+                           "edge_cases": v.edge_cases, "failed_checks": v.failed_checks,
+                           "limited_to": v.limits}
                     for v in self.ops},
             "results": [_jsonable(r.to_dict()) for r in self.results],
         }
@@ -121,7 +126,8 @@ def verdict_line(report: ImplReport) -> str:
         if not v.claimed:
             continue
         if v.certified:
-            parts.append(f"{v.op} certified for {', '.join(v.claimed)}")
+            limited = f" (limited to: {', '.join(v.limits)})" if v.limits else ""
+            parts.append(f"{v.op} certified for {', '.join(v.claimed)}{limited}")
         else:
             why = [f"failed {', '.join(v.failed_checks)}"] if v.failed_checks else []
             why += [f"not covered: {', '.join(v.not_covered)}"] if v.not_covered else []
@@ -227,6 +233,9 @@ def render_summary(report: ImplReport) -> str:
                          f"exercised" + (f"; NOT COVERED: {', '.join(v.not_covered)}"
                                          if v.not_covered else "")
                          + (f"; edge cases never hit: {', '.join(missed)}" if missed else ""))
+            limited = evidence.domain_limits(v)
+            if limited:
+                lines.append(f"  {v.op} {limited}")
     lines += evidence.size_lines_text(report)
     coverage = evidence.coverage_summary(report)
     if coverage:
@@ -266,6 +275,9 @@ def render_markdown(report: ImplReport) -> str:
                      f"{', '.join(v.not_covered) or 'none'}")
         lines.append("  - edge cases hit: " + ", ".join(f"{k} ({n})" for k, n in
                                                        v.edge_cases.items()))
+        limited = evidence.domain_limits(v)
+        if limited:
+            lines.append(f"  - {limited}")
     unclaimed = [v.op for v in report.ops if not v.claimed]
     if unclaimed:
         lines.append(f"- not claimed: {', '.join(unclaimed)}")

@@ -160,7 +160,7 @@ def run_check(impl, impl_spec: str, op_name: str, check_name: str,
 
 def _run_fixed(impl, op, spec: CheckSpec, claimed, result: CheckResult,
                example_timeout=None) -> None:
-    if not claimed and spec.name != "not_claimed":
+    if (not claimed and spec.name != "not_claimed") or not spec.required <= claimed:
         return
     start = time.perf_counter()
     try:
@@ -181,6 +181,7 @@ def _run_fixed(impl, op, spec: CheckSpec, claimed, result: CheckResult,
         result.first_failure_seconds = round(time.perf_counter() - start, 3)
     elif outcome.examples:
         result.status = PASSED
+        result.features = sorted(spec.required)   # e.g. validation, exercised by the list
 
 
 def _run_property(impl, impl_spec, op, spec: CheckSpec, allowed, profile, seed,
@@ -189,6 +190,7 @@ def _run_property(impl, impl_spec, op, spec: CheckSpec, allowed, profile, seed,
     edges: Counter = Counter()
     state = {"failing": None, "examples": 0, "invalid": 0, "worst": 0.0}
     limit = getattr(impl.capabilities, "max_elements", None)
+    limits = op.declared_limits(impl.capabilities)
     start = time.perf_counter()
 
     def run_one(case):
@@ -220,9 +222,10 @@ def _run_property(impl, impl_spec, op, spec: CheckSpec, allowed, profile, seed,
     runs = []
     for tier, examples in sizes.tier_runs(base.max_examples, spec.tier, op):
         property_ = settings(base, max_examples=examples)(given(
-            op.strategy(allowed, spec.required, tier, spec.special))(run_one))
+            op.strategy(allowed, spec.required, tier, spec.special, limits))(run_one))
         if tier != sizes.LARGE:
-            for corner in op.corner_cases(allowed, spec.required):
+            for corner in _within(op, op.corner_cases(allowed, spec.required), limits, allowed,
+                                  spec.required):
                 property_ = example(corner)(property_)
         tier_seed = seed
         if seed is None and profiles.derandomized(profile):
@@ -236,7 +239,8 @@ def _run_property(impl, impl_spec, op, spec: CheckSpec, allowed, profile, seed,
         # Real layer shapes after the generated cases, so that a bug any case shows is reported
         # with a shrunk case; these catch what only a realistic size shows.
         real = profiles.real_layers(profile)
-        for case in (sizes.real_layers(op.name, allowed, spec.required, spec.tier, spec.special)
+        for case in (_within(op, sizes.real_layers(op.name, allowed, spec.required, spec.tier,
+                                                   spec.special), limits, allowed, spec.required)
                      if real else ()):
             if sizes.within(limit, op, case):
                 run_one(case)
@@ -283,6 +287,12 @@ def _run_property(impl, impl_spec, op, spec: CheckSpec, allowed, profile, seed,
     # A feature every case of this check relies on (e.g. backward) is exercised by it.
     result.features = sorted(features | spec.required)
     result.edge_cases = dict(sorted(edges.items()))
+
+
+def _within(op, cases, limits, allowed, required) -> list:
+    """``cases`` moved within the declared ``limits`` (OpRecord.restrict), those that can be."""
+    moved = (op.restrict(case, limits, allowed, required) for case in cases)
+    return [case for case in moved if case is not None]
 
 
 def _count_size(result: CheckResult, op, case, ratio: float) -> None:

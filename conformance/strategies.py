@@ -11,7 +11,7 @@ float64, contiguous, seed 0.
 """
 from __future__ import annotations
 
-from hypothesis import strategies as st
+from hypothesis import assume, strategies as st
 
 from conformance.layouts import LAYOUTS
 from conformance.ops.base import DTYPES
@@ -55,13 +55,13 @@ class Draw:
             return self.choice(LAYOUTS[1:])
         return self.choice(LAYOUTS) if "noncontiguous" in self.allowed else "contiguous"
 
-    def pair(self, feature: str | None, bounds: Range) -> tuple[int, int]:
-        """A (rows, cols) pair: (low, low) unless ``feature`` is allowed; square unless
-        rectangular is."""
+    def pair(self, feature: str | None, bounds: Range, rectangular: str) -> tuple[int, int]:
+        """A (rows, cols) pair: (low, low) unless ``feature`` is allowed (None: always
+        allowed); equal entries unless the feature ``rectangular`` is allowed."""
         if feature is not None and feature not in self.allowed:
             return (bounds.low, bounds.low)
         rows = self.integer(bounds)
-        cols = self.integer(bounds) if "rectangular" in self.allowed else rows
+        cols = self.integer(bounds) if rectangular in self.allowed else rows
         return (rows, cols)
 
     def magnitude(self) -> int:
@@ -83,17 +83,25 @@ class Draw:
         legal = [v for v in candidates if v >= at_least]
         return self.choice([v for v in legal if fits(v)] or legal[:1] or [at_least])
 
-    def sized_pair(self, feature: str | None, candidates) -> tuple[int, int]:
+    def sized_pair(self, feature: str | None, candidates, rectangular: str) -> tuple[int, int]:
         """A (rows, cols) pair of ``candidates``, like ``pair``."""
         if feature is not None and feature not in self.allowed:
             return (candidates[0], candidates[0])
         rows = self.size(candidates)
-        return (rows, self.size(candidates) if "rectangular" in self.allowed else rows)
+        return (rows, self.size(candidates) if rectangular in self.allowed else rows)
 
 
 @st.composite
-def cases(draw, record, allowed: frozenset, required: frozenset, tier: str, special):
-    """Cases of ``record`` (see OpRecord.strategy)."""
+def cases(draw, record, allowed: frozenset, required: frozenset, tier: str, special,
+          limits: frozenset = frozenset()):
+    """Cases of ``record`` (see OpRecord.strategy), moved within ``limits`` (the limits an
+    implementation declares: OpRecord.restrict); a case no move brings within them is
+    rejected."""
+    choices = Draw(draw, allowed, required)
     if tier == LARGE:
-        return record.draw_large_case(Draw(draw, allowed, required), special)
-    return record.draw_case(Draw(draw, allowed, required), record.sizes[tier], special)
+        case = record.draw_large_case(choices, special)
+    else:
+        case = record.draw_case(choices, record.sizes[tier], special)
+    case = record.restrict(case, limits, allowed, required)
+    assume(case is not None)
+    return case

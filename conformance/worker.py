@@ -54,6 +54,7 @@ class Probe:
     name: str | None = None
     capabilities: dict[str, list[str]] | None = None
     max_elements: int | None = None        # the declared size limit (Capabilities)
+    limits: dict[str, list[str]] | None = None  # the declared domain limits (Capabilities)
     error: str | None = None
     unknown: str | None = None
     output: str = ""
@@ -94,7 +95,8 @@ def _load(conn, spec: str):
         conn.send(("failed", _describe(exc)))
         return None
     conn.send(("imported", str(getattr(impl, "name", spec)), impl.capabilities.to_dict(),
-               getattr(impl.capabilities, "max_elements", None)))
+               getattr(impl.capabilities, "max_elements", None),
+               getattr(impl.capabilities, "limits_dict", dict)()))
     return impl
 
 
@@ -290,7 +292,8 @@ def probe(spec: str, import_timeout: float = IMPORT_TIMEOUT) -> Probe:
         with _Child(_probe_child, spec, output) as child:
             message = child.receive(import_timeout)
         if message[0] == "imported":
-            return Probe(spec, name=message[1], capabilities=message[2], max_elements=message[3])
+            return Probe(spec, name=message[1], capabilities=message[2], max_elements=message[3],
+                         limits=message[4])
         if message[0] == "unknown":
             return Probe(spec, unknown=message[1])
         return Probe(spec, error=_why("import", message, import_timeout), output=_tail(output))

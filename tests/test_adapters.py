@@ -54,8 +54,10 @@ def test_certify_passes_whole_ops_under_the_ci_profile(tmp_path):
         text=True, timeout=600, env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert done.returncode == 0, done.stdout
     assert ("nhwc_layers: CERTIFIED: conv2d certified for backward, bias, float32, float64, "
-            "noncontiguous, padding, rectangular, stride; pool2d certified for avg, backward, "
-            "float32, float64, max, noncontiguous, padding, rectangular, stride") in done.stdout
+            "noncontiguous, padding, rectangular_kernel, "
+            "rectangular_padding, rectangular_stride, stride, validation; pool2d certified for "
+            "avg, backward, float32, float64, max, noncontiguous, padding, rectangular_kernel, "
+            "rectangular_padding, rectangular_stride, stride, validation") in done.stdout
 
 
 def variant(module, **replaced):

@@ -11,7 +11,7 @@ from tests.run_cli import HOSTILE_IMPORTS, ROOT, conformance
 
 RELU_ONLY = str(HOSTILE_IMPORTS / "relu_only.py")
 RAISES = str(HOSTILE_IMPORTS / "raises_on_import.py")
-RELU = ["backward", "float32", "float64", "noncontiguous"]
+RELU = ["backward", "float32", "float64", "noncontiguous", "validation"]
 
 
 def _record(path, implementations, schema_version=1):

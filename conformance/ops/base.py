@@ -30,6 +30,7 @@ from conformance.sizes import SMALL, Sizes
 
 DTYPES = ("float64", "float32")
 BACKWARD = frozenset({"backward"})
+VALIDATION = "validation"   # claims that invalid calls raise as error_inputs expects
 
 
 class ContractViolation(AssertionError):
@@ -126,17 +127,47 @@ def expect_pair(what: str, result):
     return result
 
 
-def as_pair(value) -> tuple:
-    """(rows, cols) from a pair, or (v, v) from a single value."""
+def well_formed_pair(value, least: int) -> tuple[int, int] | None:
+    """(rows, cols) from a pair of ints or a single int, each at least ``least``; None when the
+    value is malformed (the implementation's validation rejects it: it is no feature)."""
+    pair = (value, value) if isinstance(value, (int, np.integer)) else value
     try:
-        return tuple(value)
+        pair = tuple(pair)
     except TypeError:
-        return (value, value)
+        return None
+    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+                                 and v >= least for v in pair):
+        return None
+    return (int(pair[0]), int(pair[1]))
 
 
-def is_rectangular(*pairs) -> bool:
-    """True when any of the pairs has two different entries."""
-    return any(len(set(as_pair(pair))) > 1 for pair in pairs)
+def pair_features(name: str, value, neutral: int, least: int) -> set[str]:
+    """The features a well-formed pair argument uses: ``name`` unless both entries are
+    ``neutral``, and "rectangular_<name>" when its entries differ; none when malformed."""
+    pair = well_formed_pair(value, least)
+    if pair is None:
+        return set()
+    return ({name} if set(pair) != {neutral} else set()) | (
+        {f"rectangular_{name}"} if pair[0] != pair[1] else set())
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A restriction of an op's domain an implementation may declare (Capabilities(...,
+    limits=...)): the calls it handles are those for which ``holds(**call)`` is true; cases are
+    moved within it by ``impose(case, allowed)`` (which may need a feature outside ``allowed``:
+    the caller checks). ``holds`` judges well-formed calls only and is true for malformed ones,
+    which are left to the implementation's validation."""
+    name: str
+    description: str
+    holds: Callable[..., bool]
+    impose: Callable[[object, frozenset], object]
+
+    def holds_for(self, call: dict) -> bool:
+        try:
+            return bool(self.holds(**call))
+        except (TypeError, ValueError, IndexError, AttributeError, KeyError):
+            return True
 
 
 def example_storage(features) -> dict[str, str]:
@@ -166,9 +197,11 @@ class OpRecord:
     data_features: frozenset[str] = frozenset()  # properties of the input values, not of the
                                                  # call: checked, but never refused
     choices: tuple[tuple[str, ...], ...] = (DTYPES,)  # every call uses one feature of each group
-    call_features: frozenset[str] = BACKWARD  # used by calling a function other than the
-                                              # forward (the checks that require them), never
-                                              # by a case's arguments
+    call_features: frozenset[str] = BACKWARD | {VALIDATION}  # used by calling a function
+                                              # other than the forward, or by invalid calls
+                                              # (the checks that require them), never by a
+                                              # case's arguments
+    limits: dict[str, Limit] = {}         # domain restrictions an implementation may declare
     inputs: tuple[str, ...] = ("x",)     # differentiable inputs, in the order backward returns them
     primary = "x"                        # the argument whose dtype is the call's dtype
     functions: tuple[Function, ...] = ()  # the interface an implementation writes
@@ -187,7 +220,8 @@ class OpRecord:
         validation to reject."""
         arrays = [a for a in call.values() if isinstance(a, np.ndarray)]
         first = call.get(self.primary)
-        used = {np.dtype(first.dtype).name} if isinstance(first, np.ndarray) else set()
+        dtype = np.dtype(first.dtype).name if isinstance(first, np.ndarray) else None
+        used = {dtype} if dtype in DTYPES else set()
         if any(not a.flags.c_contiguous for a in arrays):
             used.add("noncontiguous")
         return frozenset(used)
@@ -196,6 +230,40 @@ class OpRecord:
         """The features of this op an implementation claims."""
         return capabilities.claimed(self.name)
 
+    def declared_limits(self, capabilities) -> frozenset[str]:
+        """The limits of this op an implementation declares (none when it declares none)."""
+        limited = getattr(capabilities, "limited", None)
+        return limited(self.name) if limited else frozenset()
+
+    def refusable(self, feature: str) -> bool:
+        """Whether a call using ``feature`` can be refused when it is not claimed: not for
+        properties of the data (ties) or for validation, a promise about invalid calls."""
+        return feature not in self.data_features and feature != VALIDATION
+
+    def violated_limits(self, call: dict, limits) -> list[str]:
+        """The names among ``limits`` that a forward call (keyword arguments) lies outside."""
+        return [name for name in sorted(limits) if not self.limits[name].holds_for(call)]
+
+    def restrict(self, case, limits, allowed: frozenset, required: frozenset = frozenset()):
+        """``case`` moved within ``limits`` (each limit's ``impose``, a few rounds), or None when
+        no such case uses only ``allowed`` features and every ``required`` one. Without limits,
+        ``case`` itself."""
+        if not limits:
+            return case
+        for _ in range(3):
+            broken = self.violated_limits(self.call_arguments(case.arrays(), case), limits)
+            if not broken:
+                break
+            for name in broken:
+                case = self.limits[name].impose(case, allowed)
+        else:
+            return None
+        used = self.features_of(case)
+        needed = required - self.call_features - {"noncontiguous"}
+        if not used - self.data_features <= allowed or not needed <= used:
+            return None
+        return case
+
     def applicable(self) -> tuple[Applies, ...]:
         """The checks that apply, each as an Applies."""
         return tuple(c if isinstance(c, Applies) else Applies(c) for c in self.checks)
@@ -203,11 +271,12 @@ class OpRecord:
     # -- cases -------------------------------------------------------------------------------
 
     def strategy(self, allowed: frozenset, required: frozenset = frozenset(), tier: str = SMALL,
-                 special: str | None = None):
+                 special: str | None = None, limits: frozenset = frozenset()):
         """A Hypothesis strategy of cases using only ``allowed`` features and all ``required``
-        ones, sized by ``tier``; ``special`` asks for convention-testing data."""
+        ones, sized by ``tier``, within ``limits``; ``special`` asks for convention-testing
+        data."""
         from conformance.strategies import cases
-        return cases(self, allowed, required, tier, special)
+        return cases(self, allowed, required, tier, special, frozenset(limits))
 
     def draw_case(self, draw, sizes: Sizes, special: str | None):
         """One case, from the choices of ``draw`` (a conformance.strategies.Draw) within

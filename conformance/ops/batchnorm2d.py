@@ -25,9 +25,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from conformance.layouts import lay_out
-from conformance.ops.base import (BACKWARD, CONTRACT_CHECKS, ErrorInput, Function, OpRecord,
-                                  applies, error_dtype, example_storage, expect_array, expect_pair,
-                                  expect_tuple, torch_oracle)
+from conformance.ops.base import (BACKWARD, CONTRACT_CHECKS, VALIDATION, ErrorInput, Function,
+                                  OpRecord, applies, error_dtype, example_storage, expect_array,
+                                  expect_pair, expect_tuple, torch_oracle)
 from conformance.sizes import BATCHES, NEAR_POWERS, SMALL, TINY, Range, Sizes, fits
 from conformance.tolerance import unit_roundoff
 
@@ -128,8 +128,9 @@ missing or not (C,), or N * H * W < 2."""
 
 class BatchNorm2d(OpRecord):
     name = "batchnorm2d"
-    features = ("float32", "float64", "noncontiguous", "backward", "eval", "running_stats")
-    call_features = BACKWARD | {"running_stats"}
+    features = ("float32", "float64", "noncontiguous", "backward", "eval", "running_stats",
+                "validation")
+    call_features = BACKWARD | {"running_stats", VALIDATION}
     inputs = ("x", "gamma", "beta")
     functions = (
         Function("batchnorm2d_forward",

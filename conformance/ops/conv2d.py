@@ -1,14 +1,17 @@
 """The conv2d record: torch.nn.functional.conv2d semantics (cross-correlation, zero padding)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from conformance.layouts import lay_out
-from conformance.ops.base import (CONTRACT_CHECKS, ErrorInput, Function, OpRecord, applies,
-                                  as_pair, error_dtype, example_storage, expect_array, expect_pair,
-                                  expect_weighted_grads, is_rectangular, torch_oracle)
+from conformance.ops.base import (CONTRACT_CHECKS, ErrorInput, Function, OpRecord,
+                                  applies, error_dtype, example_storage, expect_array, expect_pair,
+                                  expect_weighted_grads, pair_features, torch_oracle,
+                                  well_formed_pair)
+from conformance.ops.limits import (batch_one, exact_division, limits, odd_kernel,
+                                    same_padding, square_input)
 from conformance.sizes import (BATCHES, KERNELS, NEAR_POWERS, SMALL, TINY, Sizes, extent, fits,
                                output_size)
 
@@ -79,8 +82,10 @@ None when bias was None)."""
 class Conv2d(OpRecord):
     name = "conv2d"
     features = ("float32", "float64", "stride", "padding", "dilation", "groups", "bias",
-                "rectangular", "noncontiguous", "backward")
+                "rectangular_kernel", "rectangular_stride", "rectangular_padding",
+                "rectangular_dilation", "noncontiguous", "backward", "validation")
     inputs = ("x", "weight", "bias")
+    limits = limits(square_input, exact_division, same_padding, odd_kernel, batch_one)
     functions = (
         Function("conv2d_forward", "x, weight, bias, *, stride, padding, dilation, groups",
                  FORWARD_DOC, ("x", "weight", "bias", "stride", "padding", "dilation", "groups")),
@@ -107,19 +112,17 @@ class Conv2d(OpRecord):
 
     def features_used(self, **call):
         used = set(super().features_used(**call))
-        if len(set(as_pair(call["stride"])) - {1}):
-            used.add("stride")
-        if len(set(as_pair(call["padding"])) - {0}):
-            used.add("padding")
-        if len(set(as_pair(call["dilation"])) - {1}):
-            used.add("dilation")
-        if call["groups"] != 1:
+        used |= pair_features("stride", call["stride"], 1, 1)
+        used |= pair_features("padding", call["padding"], 0, 0)
+        used |= pair_features("dilation", call["dilation"], 1, 1)
+        groups = call["groups"]
+        if isinstance(groups, (int, np.integer)) and not isinstance(groups, bool) and groups > 1:
             used.add("groups")
         if call["bias"] is not None:
             used.add("bias")
-        kernel = getattr(call["weight"], "shape", ())[2:]
-        if is_rectangular(kernel, call["stride"], call["padding"], call["dilation"]):
-            used.add("rectangular")
+        kernel = well_formed_pair(getattr(call["weight"], "shape", ())[2:], 1)
+        if kernel is not None and kernel[0] != kernel[1]:
+            used.add("rectangular_kernel")
         return frozenset(used)
 
     # -- cases ---------------------------------------------------------------------------------
@@ -139,10 +142,10 @@ class Conv2d(OpRecord):
             groups = draw.integer(sizes.groups)
             channels = groups * draw.integer(sizes.channels_per_group)
         filters = groups * draw.integer(sizes.filters_per_group)
-        kernel = draw.pair(None, sizes.kernel)
-        dilation = draw.pair("dilation", sizes.dilation)
-        stride = draw.pair("stride", sizes.stride)
-        padding = draw.pair("padding", sizes.padding)
+        kernel = draw.pair(None, sizes.kernel, "rectangular_kernel")
+        dilation = draw.pair("dilation", sizes.dilation, "rectangular_dilation")
+        stride = draw.pair("stride", sizes.stride, "rectangular_stride")
+        padding = draw.pair("padding", sizes.padding, "rectangular_padding")
         spans = [extent(k, d) for k, d in zip(kernel, dilation)]
         height = draw.input_size(spans[0], padding[0], sizes.extra)
         width = draw.input_size(spans[1], padding[1], sizes.extra)
@@ -164,11 +167,11 @@ class Conv2d(OpRecord):
             groups = draw.size(NEAR_POWERS, at_least=2)
         else:
             groups = draw.size((2, 3, 4, 8, 16)) if grouping == "grouped" else 1
-        kernel = draw.sized_pair(None, KERNELS)
+        kernel = draw.sized_pair(None, KERNELS, "rectangular_kernel")
         window = kernel[0] * kernel[1]
-        dilation = draw.sized_pair("dilation", (1, 2, 3))
-        stride = draw.sized_pair("stride", (1, 2, 3, 4))
-        padding = draw.sized_pair("padding", (0, 1, 2, 3))
+        dilation = draw.sized_pair("dilation", (1, 2, 3), "rectangular_dilation")
+        stride = draw.sized_pair("stride", (1, 2, 3, 4), "rectangular_stride")
+        padding = draw.sized_pair("padding", (0, 1, 2, 3), "rectangular_padding")
         lowest = [max(1, extent(k, d) - 2 * p) for k, d, p in zip(kernel, dilation, padding)]
 
         def fitting(per_group, filters, height=lowest[0], width=lowest[1], batch=1):
@@ -223,13 +226,17 @@ class Conv2d(OpRecord):
         return frozenset(hit)
 
     def example(self, features):
-        rect = "rectangular" in features
+        def pair(name, plain, used, rectangular):
+            if f"rectangular_{name}" in features:
+                return rectangular
+            return used if name in features else plain
+
         return Conv2dCase(
             batch=2, channels=4, height=7, width=6, filters=4,
-            kernel=(3, 2) if rect else (3, 3),
-            stride=(2, 2) if "stride" in features else (1, 1),
-            padding=(1, 1) if "padding" in features else (0, 0),
-            dilation=(2, 2) if "dilation" in features else (1, 1),
+            kernel=pair("kernel", (3, 3), (3, 3), (3, 2)),
+            stride=pair("stride", (1, 1), (2, 2), (2, 1)),
+            padding=pair("padding", (0, 0), (1, 1), (1, 0)),
+            dilation=pair("dilation", (1, 1), (2, 2), (2, 1)),
             groups=2 if "groups" in features else 1, bias="bias" in features, magnitude=0,
             seed=0, **example_storage(features))
 

@@ -158,7 +158,7 @@ ELEMENTWISE_BACKWARD = "grad_out of x's shape and dtype -> grad_x = grad_out * {
 class LayerRecord(OpRecord):
     """Calling, coverage and error inputs shared by the dense-network ops. Finite differences
     default to OpRecord's, for ops linear in each input; SmoothRecord overrides them."""
-    features = ("float32", "float64", "noncontiguous", "backward")
+    features = ("float32", "float64", "noncontiguous", "backward", "validation")
     case_type = LayerCase
     sizes = {SMALL: Sizes(extent=(1, 4), rank=(1, 4)), TINY: Sizes(extent=(1, 2), rank=(1, 3))}
     edge_cases = ("single element", "magnitude 2^20", "magnitude 2^-20")

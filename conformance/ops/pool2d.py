@@ -8,8 +8,9 @@ import numpy as np
 
 from conformance.layouts import lay_out
 from conformance.ops.base import (CONTRACT_CHECKS, DTYPES, ErrorInput, Function, OpRecord, applies,
-                                  as_pair, error_dtype, example_storage, expect_array, expect_pair,
-                                  is_rectangular, torch_oracle)
+                                  error_dtype, example_storage, expect_array, expect_pair,
+                                  pair_features, torch_oracle, well_formed_pair)
+from conformance.ops.limits import batch_one, exact_division, limits, odd_kernel, square_input
 from conformance.sizes import (BATCHES, KERNELS, NEAR_POWERS, SMALL, TINY, Range, Sizes, fits,
                                output_size)
 from conformance.reference.finite_diff import window_top2_gap
@@ -85,12 +86,25 @@ max/min: each window's gradient goes to its first extreme element (row-major), a
 PyTorch; avg: grad_out / (KH * KW) to every element of the window."""
 
 
+def _draw_padding(draw, kernel) -> tuple[int, int]:
+    """Padding up to the largest legal, half the kernel, on each axis: (0, 0) unless padding is
+    allowed, equal entries unless rectangular padding is."""
+    if "padding" not in draw.allowed:
+        return (0, 0)
+    if "rectangular_padding" in draw.allowed:
+        return (draw.integer(Range(0, kernel[0] // 2)), draw.integer(Range(0, kernel[1] // 2)))
+    rows = draw.integer(Range(0, min(kernel) // 2))
+    return (rows, rows)
+
+
 class Pool2d(OpRecord):
     name = "pool2d"
     features = ("float32", "float64", "max", "avg", "min", "stride", "padding",
-                "rectangular", "noncontiguous", "backward", "ties")
+                "rectangular_kernel", "rectangular_stride", "rectangular_padding",
+                "noncontiguous", "backward", "ties", "validation")
     data_features = frozenset({"ties"})
     choices = (DTYPES, MODES)
+    limits = limits(square_input, exact_division, odd_kernel, batch_one)
     functions = (
         Function("pool2d_forward", "x, *, mode, kernel_size, stride, padding", FORWARD_DOC,
                  ("x", "mode", "kernel_size", "stride", "padding")),
@@ -114,29 +128,22 @@ class Pool2d(OpRecord):
 
     def features_used(self, **call):
         used = set(super().features_used(**call))
-        if len(set(as_pair(call["stride"])) - {1}):
-            used.add("stride")
-        if len(set(as_pair(call["padding"])) - {0}):
-            used.add("padding")
-        used.add(call["mode"])
-        if is_rectangular(call["kernel_size"], call["stride"], call["padding"]):
-            used.add("rectangular")
+        used |= pair_features("stride", call["stride"], 1, 1)
+        used |= pair_features("padding", call["padding"], 0, 0)
+        kernel = well_formed_pair(call["kernel_size"], 1)
+        if kernel is not None and kernel[0] != kernel[1]:
+            used.add("rectangular_kernel")
+        if call["mode"] in MODES:
+            used.add(call["mode"])
         return frozenset(used)
 
     # -- cases ---------------------------------------------------------------------------------
 
     def draw_case(self, draw, sizes, special):
         mode = draw.choice([m for m in MODES if m in draw.allowed])
-        kernel = draw.pair(None, sizes.kernel)
-        stride = draw.pair("stride", sizes.stride)
-        if "padding" in draw.allowed:
-            # Up to the largest legal padding, half the kernel.
-            rows = draw.integer(Range(0, kernel[0] // 2))
-            cols = (draw.integer(Range(0, kernel[1] // 2))
-                    if "rectangular" in draw.allowed else min(rows, kernel[1] // 2))
-            padding = (rows, cols)
-        else:
-            padding = (0, 0)
+        kernel = draw.pair(None, sizes.kernel, "rectangular_kernel")
+        stride = draw.pair("stride", sizes.stride, "rectangular_stride")
+        padding = _draw_padding(draw, kernel)
         return Pool2dCase(
             batch=draw.integer(sizes.batch), channels=draw.integer(sizes.channels),
             height=draw.input_size(kernel[0], padding[0], sizes.extra),
@@ -148,14 +155,9 @@ class Pool2d(OpRecord):
     def draw_large_case(self, draw, special):
         """Batch, channels and spatial size around the powers of two, kernels up to 7."""
         mode = draw.choice([m for m in MODES if m in draw.allowed])
-        kernel = draw.sized_pair(None, KERNELS)
-        stride = draw.sized_pair("stride", (1, 2, 3, 4))
-        padding = (0, 0)
-        if "padding" in draw.allowed:
-            rows = draw.integer(Range(0, kernel[0] // 2))
-            cols = (draw.integer(Range(0, kernel[1] // 2))
-                    if "rectangular" in draw.allowed else min(rows, kernel[1] // 2))
-            padding = (rows, cols)
+        kernel = draw.sized_pair(None, KERNELS, "rectangular_kernel")
+        stride = draw.sized_pair("stride", (1, 2, 3, 4), "rectangular_stride")
+        padding = _draw_padding(draw, kernel)
         channels = draw.size(NEAR_POWERS)
 
         def fitting(height, width, batch=1):
@@ -222,9 +224,11 @@ class Pool2d(OpRecord):
         modes = [m for m in MODES if m in features] or ["max"]
         return Pool2dCase(
             batch=2, channels=3, height=7, width=6, mode=modes[0],
-            kernel=(3, 2) if "rectangular" in features else (3, 3),
-            stride=(2, 2) if "stride" in features else (1, 1),
-            padding=(1, 1) if "padding" in features else (0, 0), ties=False, magnitude=0,
+            kernel=(3, 2) if "rectangular_kernel" in features else (3, 3),
+            stride=((2, 1) if "rectangular_stride" in features else
+                    (2, 2) if "stride" in features else (1, 1)),
+            padding=((1, 0) if "rectangular_padding" in features else
+                     (1, 1) if "padding" in features else (0, 0)), ties=False, magnitude=0,
             seed=0, **example_storage(features))
 
     def error_inputs(self, claimed):

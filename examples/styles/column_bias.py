@@ -14,7 +14,7 @@ from examples.styles import _checks
 
 name = "column_bias"
 capabilities = Capabilities({"conv2d": {"float32", "float64", "stride", "padding", "bias",
-                                        "rectangular", "noncontiguous", "backward"}})
+                                        "rectangular", "noncontiguous", "backward", "validation"}})
 
 
 def _im2col_slices(kernel, stride, out_size):

@@ -13,7 +13,7 @@ from examples.styles import _checks
 
 name = "in_out_weights"
 capabilities = Capabilities({"conv2d": {"float32", "float64", "stride", "padding", "bias",
-                                        "rectangular", "noncontiguous", "backward"}})
+                                        "rectangular", "noncontiguous", "backward", "validation"}})
 
 
 def _offsets(weight, stride, out_size):

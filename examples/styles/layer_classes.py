@@ -18,7 +18,7 @@ from conformance import Capabilities
 from examples.styles import _checks
 
 name = "layer_classes"
-_SHAPES = {"float32", "float64", "noncontiguous", "backward"}
+_SHAPES = {"float32", "float64", "noncontiguous", "backward", "validation"}
 capabilities = Capabilities({
     "conv2d": _SHAPES | {"stride", "padding", "bias", "rectangular"},
     "pool2d": _SHAPES | {"max", "stride", "padding", "rectangular"},

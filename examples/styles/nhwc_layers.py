@@ -16,9 +16,9 @@ from examples.styles import _checks
 name = "nhwc_layers"
 capabilities = Capabilities({
     "conv2d": {"float32", "float64", "stride", "padding", "bias", "rectangular",
-               "noncontiguous", "backward"},
+               "noncontiguous", "backward", "validation"},
     "pool2d": {"float32", "float64", "max", "avg", "stride", "padding", "rectangular",
-               "noncontiguous", "backward"},
+               "noncontiguous", "backward", "validation"},
 })
 
 

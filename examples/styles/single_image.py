@@ -13,9 +13,9 @@ from examples.styles import _checks
 name = "single_image"
 capabilities = Capabilities({
     "conv2d": {"float32", "float64", "stride", "padding", "bias", "rectangular",
-               "noncontiguous", "backward"},
+               "noncontiguous", "backward", "validation"},
     "pool2d": {"float32", "float64", "max", "stride", "padding", "rectangular",
-               "noncontiguous", "backward"},
+               "noncontiguous", "backward", "validation"},
 })
 
 

@@ -64,3 +64,35 @@ def test_record_of_another_schema_is_refused(tmp_path):
     path.write_text(json.dumps({"schema_version": 0, "implementations": {}}))
     with pytest.raises(ValueError, match="schema_version must be 1"):
         gate.load(path)
+
+
+def _conv_report(limits):
+    claims = {"conv2d": {"float64", "stride"}}
+    report = _report("mine", claims)
+    return ImplReport("mine", "mine", "ci", report.capabilities, report.results,
+                      limits={"conv2d": sorted(limits)})
+
+
+def test_a_limit_added_narrows_the_certificate_and_one_removed_widens_it(tmp_path):
+    path = tmp_path / "certified.json"
+    gate.record(path, [_conv_report({"square_input"})])
+    assert gate.load(path) == {"mine": {"conv2d": ["float64", "limit:square_input", "stride"]}}
+    narrowed = gate.regressions(gate.load(path), [_conv_report({"square_input", "batch_one"})])
+    assert narrowed == ["mine: conv2d is now limited to batch_one"]
+    with pytest.raises(ValueError, match="refusing to narrow"):
+        gate.record(path, [_conv_report({"square_input", "batch_one"})])
+    assert gate.regressions(gate.load(path), [_conv_report(set())]) == []
+    gate.record(path, [_conv_report(set())])
+    assert gate.load(path) == {"mine": {"conv2d": ["float64", "stride"]}}
+
+
+def test_a_record_may_say_rectangular_for_every_rectangular_feature(tmp_path):
+    path = tmp_path / "certified.json"
+    path.write_text(json.dumps({"schema_version": 1, "implementations": {
+        "mine": {"pool2d": ["float64", "max", "stride", "rectangular"]}}}))
+    assert gate.load(path)["mine"]["pool2d"] == [
+        "float64", "max", "rectangular_kernel", "rectangular_stride", "stride"]
+    path.write_text(json.dumps({"schema_version": 1, "implementations": {
+        "mine": {"pool2d": ["float64", "limit:same_padding"]}}}))
+    with pytest.raises(gate.RecordError, match=r"unknown pool2d features \['limit:same_padding'\]"):
+        gate.load(path)

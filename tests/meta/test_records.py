@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, find, given, settings, strategies as st
 from hypothesis.errors import NoSuchExample
@@ -51,17 +52,55 @@ def test_each_example_uses_exactly_the_feature_it_is_made_for(record):
     for feature in _argument_features(record):
         group = next((g for g in record.choices if feature in g), ())
         wanted = {f for f in base if f not in group} | {feature}
-        assert record.features_of(record.example(frozenset(wanted))) == wanted, feature
+        # An unequal stride, padding or dilation pair is also a stride, padding or dilation.
+        implied = {feature.removeprefix("rectangular_")} & set(record.features) - {"kernel"}
+        assert record.features_of(record.example(frozenset(wanted))) == wanted | implied, feature
 
 
 def test_features_used_delegates_to_the_record_and_require_refuses_what_is_unclaimed():
-    example = OPS["conv2d"].example(frozenset({"float32", "stride", "rectangular"}))
+    example = OPS["conv2d"].example(frozenset({"float32", "stride", "rectangular_kernel"}))
     call = OPS["conv2d"].call_arguments(example.arrays(), example)
-    assert features_used("conv2d", **call) == {"float32", "stride", "rectangular"}
-    with pytest.raises(NotImplementedError, match=r"\['rectangular'\] not claimed"):
-        Capabilities({"conv2d": {"float32", "stride"}}).require("conv2d", **call)
+    assert features_used("conv2d", **call) == {"float32", "stride", "rectangular_kernel"}
+    with pytest.raises(NotImplementedError, match=r"\['rectangular_kernel'\] not claimed"):
+        Capabilities({"conv2d": {"float32", "stride", "rectangular_stride"}}).require(
+            "conv2d", **call)
+    Capabilities({"conv2d": {"float32", "stride", "rectangular"}}).require("conv2d", **call)
     with pytest.raises(ValueError, match="op must be one of"):
         features_used("network", x=None)
+
+
+def test_each_pair_is_rectangular_on_its_own():
+    x, w = np.zeros((1, 1, 6, 6)), np.zeros((1, 1, 3, 3))
+    plain = dict(x=x, weight=w, bias=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1),
+                 groups=1)
+    for name, value, used in (("stride", (2, 1), {"stride", "rectangular_stride"}),
+                              ("padding", (0, 1), {"padding", "rectangular_padding"}),
+                              ("dilation", (1, 2), {"dilation", "rectangular_dilation"}),
+                              ("weight", np.zeros((1, 1, 3, 1)), {"rectangular_kernel"})):
+        assert features_used("conv2d", **{**plain, name: value}) == {"float64"} | used, name
+    pool = dict(x=x, mode="avg", kernel_size=(3, 3), stride=(1, 1), padding=(0, 0))
+    assert features_used("pool2d", **{**pool, "kernel_size": (2, 3)}) == {
+        "float64", "avg", "rectangular_kernel"}
+
+
+@pytest.mark.parametrize("op", ["conv2d", "pool2d"])
+def test_malformed_arguments_are_no_features(op):
+    """The values of error inputs are left to the validation: an invalid pair is neither a
+    feature nor rectangular, an unknown mode or dtype is no feature."""
+    x = np.zeros((1, 1, 6, 6))
+    if op == "conv2d":
+        plain = dict(x=x, weight=np.zeros((1, 1, 3, 3)), bias=None, stride=(1, 1),
+                     padding=(0, 0), dilation=(1, 1), groups=1)
+        bad = [("stride", (0, 1)), ("stride", (1, -2)), ("padding", (-1, 0)),
+               ("dilation", (0, 0)), ("stride", "2"), ("groups", 0), ("groups", True),
+               ("weight", np.zeros((1, 1, 0, 3))), ("x", x.astype(np.int64))]
+    else:
+        plain = dict(x=x, mode="max", kernel_size=(2, 2), stride=(1, 1), padding=(0, 0))
+        bad = [("mode", "sum"), ("kernel_size", (0, 2)), ("stride", (0, 2)),
+               ("padding", (-1, 0)), ("kernel_size", (2, 2, 2)), ("x", x.astype(np.int64))]
+    base = features_used(op, **plain) - {"float64"}
+    for name, value in bad:
+        assert features_used(op, **{**plain, name: value}) <= base | {"float64"}, (name, value)
 
 
 def test_features_are_the_records_and_composed_ops_claim_nothing_of_their_own():

@@ -1,0 +1,1 @@
+"""Implementations with honest limits: what real code often handles, declared as such."""
