@@ -15,7 +15,7 @@ from hypothesis import assume, strategies as st
 
 from conformance.layouts import LAYOUTS
 from conformance.ops.base import DTYPES
-from conformance.sizes import LARGE, MAGNITUDES, SEEDS, Range
+from conformance.sizes import LARGE, MAGNITUDES, MAX_ELEMENTS, SEEDS, Range, largest_array
 
 
 class Draw:
@@ -103,5 +103,6 @@ def cases(draw, record, allowed: frozenset, required: frozenset, tier: str, spec
     else:
         case = record.draw_case(choices, record.sizes[tier], special)
     case = record.restrict(case, limits, allowed, required)
-    assume(case is not None)
+    # A move within the limits may grow an array ('same' padding does): keep the tier's cap.
+    assume(case is not None and (tier != LARGE or largest_array(record, case) <= MAX_ELEMENTS))
     return case

@@ -38,7 +38,7 @@ def _square(x, **_):
 
 def _make_square(case, allowed):
     lowest = [max(1, e - 2 * p) for e, p in zip(_case_extents(case), case.padding)]
-    side = max(case.height, case.width, *lowest)
+    side = max(min(case.height, case.width), *lowest)    # smaller: within the tier's caps
     return replace(case, height=side, width=side)
 
 
@@ -82,10 +82,15 @@ def _exact(**call):
                for n, e, s, p in zip(call["x"].shape[2:], extents, stride, padding))
 
 
+def _exact_size(n, extent, stride, padding):
+    """The size nearest below n (above, when none is) the stride divides exactly."""
+    left = (n + 2 * padding - extent) % stride
+    return n - left if n - left >= 1 else n + stride - left
+
+
 def _make_exact(case, allowed):
-    height, width = ((n + (-(n + 2 * p - e)) % s)
-                     for n, e, s, p in zip((case.height, case.width), _case_extents(case),
-                                           case.stride, case.padding))
+    height, width = (_exact_size(n, e, s, p) for n, e, s, p in zip(
+        (case.height, case.width), _case_extents(case), case.stride, case.padding))
     return replace(case, height=height, width=width)
 
 
