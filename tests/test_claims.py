@@ -172,3 +172,24 @@ def test_each_rectangular_pair_is_its_own_claim():
     assert result.status == PASSED and "rectangular_kernel" in result.features
     assert "rectangular_stride" not in result.features
     assert run_check(square_exact, SPEC, "conv2d", "not_claimed", "dev").status == PASSED
+
+
+@pytest.mark.parametrize("limits, fewer", [({"batch_one", "square_input", "exact_division"}, 0),
+                                           ({"same_padding"}, 4)])
+def test_error_inputs_outside_the_declared_limits_are_not_made(limits, fewer):
+    """With require() first, a call outside the limits raises NotImplementedError before the
+    validation could reject it: such error inputs say nothing of the validation, so they are
+    left out (the others still run)."""
+    capabilities = Capabilities({"conv2d": REQUIRE_FIRST.claimed("conv2d")},
+                                limits={"conv2d": limits})
+
+    def forward(x, weight, bias, **params):
+        capabilities.require("conv2d", x=x, weight=weight, bias=bias, **params)
+        return naive.conv2d_forward(x, weight, bias, **params)
+
+    impl = types.SimpleNamespace(capabilities=capabilities, conv2d_forward=forward,
+                                 conv2d_backward=naive.conv2d_backward)
+    everything = len(OPS["conv2d"].error_inputs(REQUIRE_FIRST.claimed("conv2d")))
+    result = run_check(impl, "test", "conv2d", "error_inputs", "dev")
+    assert result.status == PASSED, result.message
+    assert result.examples == everything - fewer
