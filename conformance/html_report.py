@@ -20,7 +20,7 @@ import numpy as np
 from conformance import evidence
 from conformance import report as reports
 from conformance.error_map import LEGEND, SATURATED, ErrorMap, heading, leading_labels, render
-from conformance.runner import FAILED, CheckResult
+from conformance.runner import FAILED, CheckResult, also_failed
 
 MAX_PANELS = 12     # slices drawn per map; the character grid notes the rest
 NO_MATPLOTLIB = ("Error maps are shown as character grids only: images need matplotlib "
@@ -120,6 +120,12 @@ def _failure(report: reports.ImplReport, r: CheckResult) -> str:
         parts.append(_map_block(ErrorMap.from_dict(r.grown_error_map),
                                 f"The same configuration grown to {case['height']}x"
                                 f"{case['width']}.", r.grown_error_map["replay"]))
+    for more in r.more_failures:
+        parts += [f'<p class="more">{escape(also_failed(more))}</p>',
+                  f"<p>case: <code>{escape(more['case'])}</code></p>",
+                  f"<p>replay: <code>{escape(more['replay'])}</code></p>"]
+        if more["error_map"]:
+            parts.append(_map_block(ErrorMap.from_dict(more["error_map"]), "Its case."))
     return "".join(parts) + "</article>"
 
 

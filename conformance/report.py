@@ -15,7 +15,7 @@ from xml.etree import ElementTree
 from conformance import evidence
 from conformance.error_map import LEGEND
 from conformance.ops import OPS
-from conformance.runner import FAILED, NOT_CLAIMED, PASSED, CheckResult
+from conformance.runner import FAILED, NOT_CLAIMED, PASSED, CheckResult, also_failed
 
 SCHEMA_VERSION = 1
 
@@ -296,6 +296,9 @@ def render_markdown(report: ImplReport) -> str:
                 lines += [f"- replay: `{r.replay}`"]
             if r.error_map:
                 lines += ["", "```text", *r.map_lines(), "```"]
+            for more in r.more_failures:
+                lines += ["", f"- {also_failed(more)}", f"  - case: `{more['case']}`",
+                          f"  - replay: `{more['replay']}`"]
             lines.append("")
     lines += ["", verdict_line(report), ""]
     return "\n".join(lines)

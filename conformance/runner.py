@@ -30,6 +30,8 @@ from conformance.registry import pasteable
 from conformance.suite import CheckSpec, find_check
 
 PASSED, FAILED, NOT_CLAIMED = "passed", "FAILED", "not claimed"
+# After a failure, searches for failures of other bugs (see _more_failures).
+MORE_ROUNDS = 3
 
 
 class ExampleTimeout(BaseException):
@@ -82,6 +84,9 @@ class CheckResult:
     largest_elements: int = 0        # elements of the largest array of any case run
     longest_reduction: int = 0       # most products summed into one element, over all cases
     beyond_limit: int = 0            # cases not run: larger than the declared max_elements
+    # Failures of other bugs, each found without the features of the failures before it:
+    # [{"message", "case", "replay", "error_map", "excluded": [feature, ...]}]
+    more_failures: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -92,7 +97,12 @@ class CheckResult:
             lines.append(f"  case:   {self.case}")
         if self.replay:
             lines.append(f"  replay: {self.replay}")
-        return "\n".join(lines + [f"  {line}" for line in self.map_lines()])
+        lines += [f"  {line}" for line in self.map_lines()]
+        for more in self.more_failures:
+            lines += [f"  {also_failed(more)}", f"    case:   {more['case']}",
+                      f"    replay: {more['replay']}"]
+            lines += [f"    {line}" for line in render_from_dict(more["error_map"])]
+        return "\n".join(lines)
 
     def map_lines(self) -> list[str]:
         """The failing case's error map and, where there is one, the grown case's."""
@@ -103,6 +113,11 @@ class CheckResult:
             lines += [f"grown to {case['height']}x{case['width']} input, {grown[0]}", *grown[1:],
                       f"replay grown: {self.grown_error_map['replay']}"]
         return lines
+
+
+def also_failed(more: dict) -> str:
+    """The heading line of a further failure (CheckResult.more_failures)."""
+    return f"also failed without {', '.join(more['excluded'])}: {more['message']}"
 
 
 def replay_command(impl_spec: str, op: str, check: str, case) -> str:
@@ -218,6 +233,71 @@ def _run_property(impl, impl_spec, op, spec: CheckSpec, allowed, profile, seed,
         state["worst"] = max(state["worst"], ratio)
         _count_size(result, op, case, ratio)
 
+    def search(allowed_now) -> None:
+        """The generated tiers, then real layer shapes, on ``allowed_now``; raises the shrunk
+        failure (its case in state["failing"])."""
+        state["failing"] = None
+        for property_ in _properties(op, spec, allowed_now, limits, profile, seed, run_one):
+            property_()
+        # Real layer shapes after the generated cases, so that a bug any case shows is reported
+        # with a shrunk case; these catch what only a realistic size shows.
+        real = profiles.real_layers(profile)
+        for case in (_within(op, sizes.real_layers(op.name, allowed_now, spec.required,
+                                                   spec.tier, spec.special),
+                             limits, allowed_now, spec.required) if real else ()):
+            if sizes.within(limit, op, case):
+                run_one(case)
+            else:
+                result.beyond_limit += 1
+
+    try:
+        search(allowed)
+        result.status = PASSED
+    except ExampleTimeout:
+        result.status = FAILED
+        result.first_failure_example = state["examples"]
+        result.first_failure_seconds = round(time.perf_counter() - start, 3)
+        result.message = (f"one example ran longer than {example_timeout:g} s (time-out); an "
+                          "implementation too slow for large cases can declare "
+                          "Capabilities(..., max_elements=N)")
+        result.case = case_to_json(state["current"])
+        result.replay = replay_command(impl_spec, op.name, spec.name, state["current"])
+    except Exception as exc:  # noqa: BLE001 - Hypothesis re-raises the shrunk failure
+        result.status = FAILED
+        case, failure = state["failing"] or (None, exc)
+        found = _failure(impl_spec, op, spec, case, failure)
+        result.message, result.case, result.replay = (found["message"], found["case"],
+                                                      found["replay"])
+        result.error_map = found["error_map"]
+        mismatch = getattr(failure, "mismatch", None)
+        if mismatch is not None:
+            result.mismatch = asdict(mismatch)
+            result.worst_ratio = mismatch.ratio
+        if case is not None and result.error_map is not None:
+            try:
+                with _time_limit(example_timeout):
+                    grown = grown_failure(spec, impl, op, case, failure.error_map.shape)
+            except ExampleTimeout:
+                grown = None
+            if grown is not None:
+                result.grown_error_map = dict(
+                    grown[1].to_dict(), case=case_to_json(grown[0]),
+                    replay=replay_command(impl_spec, op.name, spec.name, grown[0]))
+        if case is not None:
+            result.more_failures = _more_failures(search, state, impl_spec, op, spec, allowed,
+                                                  case)
+    result.examples = state["examples"] - state["invalid"]
+    result.invalid = state["invalid"]
+    if result.status == PASSED:
+        result.worst_ratio = state["worst"]
+    # A feature every case of this check relies on (e.g. backward) is exercised by it.
+    result.features = sorted(features | spec.required)
+    result.edge_cases = dict(sorted(edges.items()))
+
+
+def _properties(op, spec: CheckSpec, allowed, limits, profile, seed, run_one) -> list:
+    """One Hypothesis test of ``run_one`` per size tier, with the profile's settings and seed
+    and, below the large tier, the record's corner cases first."""
     base = profiles.get(profile)
     runs = []
     for tier, examples in sizes.tier_runs(base.max_examples, spec.tier, op):
@@ -233,60 +313,58 @@ def _run_property(impl, impl_spec, op, spec: CheckSpec, allowed, profile, seed,
         if tier_seed is not None:
             property_ = hypothesis_seed(tier_seed)(property_)
         runs.append(property_)
-    try:
-        for property_ in runs:
-            property_()
-        # Real layer shapes after the generated cases, so that a bug any case shows is reported
-        # with a shrunk case; these catch what only a realistic size shows.
-        real = profiles.real_layers(profile)
-        for case in (_within(op, sizes.real_layers(op.name, allowed, spec.required, spec.tier,
-                                                   spec.special), limits, allowed, spec.required)
-                     if real else ()):
-            if sizes.within(limit, op, case):
-                run_one(case)
-            else:
-                result.beyond_limit += 1
-        result.status = PASSED
-    except ExampleTimeout:
-        result.status = FAILED
-        result.first_failure_example = state["examples"]
-        result.first_failure_seconds = round(time.perf_counter() - start, 3)
-        result.message = (f"one example ran longer than {example_timeout:g} s (time-out); an "
-                          "implementation too slow for large cases can declare "
-                          "Capabilities(..., max_elements=N)")
-        result.case = case_to_json(state["current"])
-        result.replay = replay_command(impl_spec, op.name, spec.name, state["current"])
-    except Exception as exc:  # noqa: BLE001 - Hypothesis re-raises the shrunk failure
-        result.status = FAILED
-        case, failure = state["failing"] or (None, exc)
-        result.message = describe_exception(failure)
-        mismatch = getattr(failure, "mismatch", None)
-        if mismatch is not None:
-            result.mismatch = asdict(mismatch)
-            result.worst_ratio = mismatch.ratio
-        error_map = getattr(failure, "error_map", None)
-        if error_map is not None:
-            result.error_map = error_map.to_dict()
-        if case is not None:
-            result.case = case_to_json(case)
-            result.replay = replay_command(impl_spec, op.name, spec.name, case)
-        if case is not None and error_map is not None:
-            try:
-                with _time_limit(example_timeout):
-                    grown = grown_failure(spec, impl, op, case, error_map.shape)
-            except ExampleTimeout:
-                grown = None
-            if grown is not None:
-                result.grown_error_map = dict(
-                    grown[1].to_dict(), case=case_to_json(grown[0]),
-                    replay=replay_command(impl_spec, op.name, spec.name, grown[0]))
-    result.examples = state["examples"] - state["invalid"]
-    result.invalid = state["invalid"]
-    if result.status == PASSED:
-        result.worst_ratio = state["worst"]
-    # A feature every case of this check relies on (e.g. backward) is exercised by it.
-    result.features = sorted(features | spec.required)
-    result.edge_cases = dict(sorted(edges.items()))
+    return runs
+
+
+def _failure(impl_spec, op, spec: CheckSpec, case, failure) -> dict:
+    """What a report shows of one shrunk failure: message, case, replay command, error map."""
+    error_map = getattr(failure, "error_map", None)
+    return {"message": describe_exception(failure),
+            "case": None if case is None else case_to_json(case),
+            "replay": None if case is None else replay_command(impl_spec, op.name, spec.name,
+                                                               case),
+            "error_map": None if error_map is None else error_map.to_dict()}
+
+
+def distinguishing(op, spec: CheckSpec, allowed: frozenset, case) -> frozenset[str]:
+    """The features of a shrunk failing case that set it apart from the simplest case the
+    check could run: the optional features it uses, and the options of a choice group (dtype,
+    pool mode) other than the group's first allowed one (which shrinking prefers). Excluding
+    them leaves the cases where the same bug cannot show."""
+    used = op.features_of(case) & allowed
+    found = set()
+    for feature in used - spec.required:
+        group = next((g for g in op.choices if feature in g), None)
+        if group is None or feature != next(f for f in group if f in allowed):
+            found.add(feature)
+    return frozenset(found)
+
+
+def _more_failures(search, state, impl_spec, op, spec: CheckSpec, allowed, case) -> list[dict]:
+    """Failures of other bugs: the search again without the distinguishing features of each
+    failure found so far (cumulatively), up to MORE_ROUNDS times; it stops when no feature is
+    left to exclude, no legal case is left, the search passes or a case times out."""
+    found, excluded = [], set()
+    for _ in range(MORE_ROUNDS):
+        new = distinguishing(op, spec, allowed, case) - excluded
+        if not new:
+            break
+        excluded |= new
+        remaining = spec.allowed(allowed - excluded)
+        if remaining is None:
+            break
+        try:
+            search(remaining)
+            break
+        except ExampleTimeout:
+            break
+        except Exception as exc:  # noqa: BLE001 - the shrunk failure of this round
+            case, failure = state["failing"] or (None, exc)
+            if case is None:
+                break
+            found.append(dict(_failure(impl_spec, op, spec, case, failure),
+                              excluded=sorted(excluded)))
+    return found
 
 
 def _within(op, cases, limits, allowed, required) -> list:

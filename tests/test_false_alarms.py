@@ -25,10 +25,12 @@ def test_torch_backed_implementation_passes(op, check):
 
 @pytest.mark.seeds
 @pytest.mark.parametrize("seed", range(SWEEP_SEEDS))
-@pytest.mark.parametrize("spec", [*BUILTIN, "tests.torch_backed"])
+@pytest.mark.parametrize("spec", [*BUILTIN, "tests.torch_backed",
+                                  "examples.restricted.square_exact"])
 def test_builtin_passes_under_dev_profile_with_any_seed(spec, seed):
-    """Every built-in, and the PyTorch-backed implementation, under SWEEP_SEEDS seeds (each with
-    its large-tier cases): any failure is a false alarm of the harness."""
+    """Every built-in, the PyTorch-backed implementation and one with restricted claims and
+    declared limits, under SWEEP_SEEDS seeds (each with its large-tier cases): any failure is a
+    false alarm of the harness."""
     impl, error = _implementation(spec)
     assert error is None, error
     results = [run_check(impl, spec, op, check, "dev", seed) for op, check in all_tasks()]

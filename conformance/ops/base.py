@@ -103,22 +103,76 @@ def expect_tuple(what: str, result, names: tuple[str, ...]) -> tuple:
     return result
 
 
+class Gradients(dict):
+    """{input name: gradient} from a backward, where a gradient of the wrong kind, shape or
+    dtype raises its ContractViolation only when it is read: the check of grad_x fails for a
+    malformed grad_x, while the checks of grad_weight and grad_bias still judge theirs. Reading
+    every gradient (items, values, iteration) raises for the first malformed one."""
+
+    def __init__(self, checked: dict):
+        """``checked``: {name: zero-argument callable returning the gradient after checking it
+        (expect_array), raising ContractViolation when it is malformed}."""
+        super().__init__()
+        self.malformed: dict[str, ContractViolation] = {}
+        for name, check in checked.items():
+            try:
+                super().__setitem__(name, check())
+            except ContractViolation as violation:
+                self.malformed[name] = violation
+                super().__setitem__(name, None)
+
+    def __getitem__(self, name):
+        if name in self.malformed:
+            raise self.malformed[name]
+        return super().__getitem__(name)
+
+    def _whole(self) -> None:
+        if self.malformed:
+            raise next(iter(self.malformed.values()))
+
+    def __iter__(self):
+        self._whole()
+        return super().__iter__()
+
+    def items(self):
+        self._whole()
+        return super().items()
+
+    def values(self):
+        self._whole()
+        return super().values()
+
+    def keys(self):
+        self._whole()
+        return super().keys()
+
+    def get(self, name, default=None):
+        return self[name] if name in self else default
+
+
+def expect_grads(shapes: dict, result: tuple, dtype) -> Gradients:
+    """Gradients of ``result`` (one per name of ``shapes``, in order), each checked lazily for
+    its shape {name: shape} and ``dtype``."""
+    return Gradients({name: (lambda name=name, grad=grad: expect_array(
+        f"grad_{name}", grad, shapes[name], dtype)) for name, grad in zip(shapes, result)})
+
+
 def expect_weighted_grads(op: str, result, x_shape, weight_shape, bias_shape, dtype) -> dict:
-    """{x, weight[, bias]: gradient} from the backward of a layer with a weight and an optional
-    bias, which returns (grad_x, grad_weight, grad_bias); bias_shape is None when there was no
-    bias, and then grad_bias must be None."""
+    """{x, weight[, bias]: gradient} (Gradients) from the backward of a layer with a weight and
+    an optional bias, which returns (grad_x, grad_weight, grad_bias); bias_shape is None when
+    there was no bias, and then grad_bias must be None. A result that is not such a triple fails
+    every gradient; one malformed gradient fails only the checks that read it."""
     if not isinstance(result, tuple) or len(result) != 3:
         raise ContractViolation(f"{op}_backward must return (grad_x, grad_weight, grad_bias), "
                                 f"got {type(result).__name__}")
     grad_x, grad_weight, grad_bias = result
-    grads = {"x": expect_array("grad_x", grad_x, x_shape, dtype),
-             "weight": expect_array("grad_weight", grad_weight, weight_shape, dtype)}
-    if bias_shape is not None:
-        grads["bias"] = expect_array("grad_bias", grad_bias, bias_shape, dtype)
-    elif grad_bias is not None:
+    if bias_shape is None and grad_bias is not None:
         raise ContractViolation(f"grad_bias must be None when bias is None, got "
                                 f"{type(grad_bias).__name__}")
-    return grads
+    shapes = {"x": x_shape, "weight": weight_shape}
+    if bias_shape is not None:
+        shapes["bias"] = bias_shape
+    return expect_grads(shapes, result, dtype)
 
 
 def expect_pair(what: str, result):

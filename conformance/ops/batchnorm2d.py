@@ -27,7 +27,7 @@ import numpy as np
 from conformance.layouts import lay_out
 from conformance.ops.base import (BACKWARD, CONTRACT_CHECKS, VALIDATION, ErrorInput, Function,
                                   OpRecord, applies, error_dtype, example_storage, expect_array,
-                                  expect_pair, expect_tuple, torch_oracle)
+                                  expect_grads, expect_pair, expect_tuple, torch_oracle)
 from conformance.sizes import BATCHES, NEAR_POWERS, SMALL, TINY, Range, Sizes, fits
 from conformance.tolerance import unit_roundoff
 
@@ -293,8 +293,7 @@ class BatchNorm2d(OpRecord):
         result = expect_tuple("batchnorm2d_backward", impl.batchnorm2d_backward(grad_out, cache),
                               ("grad_x", "grad_gamma", "grad_beta"))
         shapes = (case.x_shape, (case.channels,), (case.channels,))
-        return {name: expect_array(f"grad_{name}", grad, shape, case.dtype)
-                for name, grad, shape in zip(self.inputs, result, shapes)}
+        return expect_grads(dict(zip(self.inputs, shapes)), result, case.dtype)
 
     def exercise(self, impl, case, feature):
         if feature == "running_stats":

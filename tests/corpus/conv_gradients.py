@@ -139,3 +139,16 @@ grad_x_kernel_flipped = Mutant(
     "formula applied to an already transposed scatter)",
     ("conv2d.grad_x", "conv2d.adjoint", "conv2d.jacobian"),
     conv2d_backward=_grad_x_flipped_backward)
+
+
+def _padding_not_cropped_backward(grad_out, cache):
+    """The gradient of the padded input, returned as grad_x: the padding rows never cropped."""
+    xpad, weight, has_bias, stride, padding, dilation, groups, out_shape = cache
+    return naive.conv2d_backward(grad_out, (xpad, weight, has_bias, stride, (0, 0), dilation,
+                                            groups, out_shape))
+
+
+grad_x_padding_not_cropped = Mutant(
+    "grad_x_padding_not_cropped", "grad_x is the gradient of the padded input, (N, C, H + 2p, "
+    "W + 2p), while grad_weight and grad_bias are right", ("conv2d.grad_x",),
+    conv2d_backward=_padding_not_cropped_backward)

@@ -288,3 +288,23 @@ pool_grad_cropped_at_wrong_offset = Mutant(
     "pool_grad_cropped_at_wrong_offset", "pool backward crops the padded gradient from (0, 0) "
     "instead of (ph, pw)", ("pool2d.grad_x", "pool2d.adjoint", "pool2d.finite_difference"),
     pool2d_backward=_cropped_at_origin_backward)
+
+
+def _three_bugs_forward(x, *, mode, kernel_size, stride, padding):
+    """Three independent bugs, each behind its own feature: max pads with zeros, avg divides by
+    KH * KH, and the column stride is the row stride."""
+    stride = (stride[0], stride[0])
+    if mode == "max":
+        return _zero_padded_forward(x, mode=mode, kernel_size=kernel_size, stride=stride,
+                                    padding=padding)
+    out, cache = naive.pool2d_forward(x, mode=mode, kernel_size=kernel_size, stride=stride,
+                                      padding=padding)
+    if mode == "avg":
+        out = out * (kernel_size[1] / kernel_size[0])
+    return out, cache
+
+
+pool_three_independent_bugs = Mutant(
+    "pool_three_independent_bugs", "max pooling pads with zeros, avg pooling divides by KH * KH "
+    "and the column stride is the row stride: three bugs, each behind its own feature",
+    ("pool2d.forward",), pool2d_forward=_three_bugs_forward)
