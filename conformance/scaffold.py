@@ -32,7 +32,8 @@ from conformance import Capabilities
 
 # Features per op:
 {features}
-# e.g. Capabilities({{"conv2d": {{"float64"}}}}) claims the float64 conv2d forward only.
+# e.g. Capabilities({{"conv2d": {{"float64", "validation"}}}}) claims the float64 conv2d
+# forward and its argument checks only.
 CAPABILITIES = Capabilities({{}})
 
 

@@ -45,7 +45,8 @@ def test_scaffold_claim_implement_certify(tmp_path):
     assert re.search(r"not claimed \(every check\): batchnorm2d, conv2d, dropout,", first.stdout)
 
     module.write_text(module.read_text().replace(
-        "CAPABILITIES = Capabilities({})", 'CAPABILITIES = Capabilities({"conv2d": {"float64"}})'))
+        "CAPABILITIES = Capabilities({})",
+        'CAPABILITIES = Capabilities({"conv2d": {"float64", "validation"}})'))
     claimed = conformance(*certify, cwd=tmp_path, extra_path=str(tmp_path))
     assert claimed.returncode == 1
     assert "my_impl conv2d.forward FAILED: raised NotImplementedError: conv2d_forward" in claimed.stdout
@@ -59,7 +60,7 @@ def test_scaffold_claim_implement_certify(tmp_path):
     started = time.perf_counter()
     implemented = conformance(*certify, cwd=tmp_path, extra_path=str(tmp_path))
     assert implemented.returncode == 0, implemented.stdout
-    assert "my_impl: CERTIFIED: conv2d certified for float64" in implemented.stdout
+    assert "my_impl: CERTIFIED: conv2d certified for float64, validation" in implemented.stdout
     assert time.perf_counter() - started < 60
 
 
