@@ -16,7 +16,7 @@ from conformance import Capabilities
 from conformance.impls import im2col_strided
 
 name = "partly_covered"
-capabilities = Capabilities({"relu": {"float64", "backward"}})
+capabilities = Capabilities({"relu": {"float64", "backward", "validation"}})
 warm_up_calls = []
 
 
