@@ -17,7 +17,8 @@ adapter guarantees:
 - Claims pass through unchanged: ``name`` and ``capabilities`` are the wrapped
   implementation's. A forward call that uses a claimable feature not claimed raises
   NotImplementedError before the wrapped code runs (a backward, when ``backward`` is not
-  claimed), so code written without the harness in mind need not refuse anything itself.
+  claimed), and so does a forward call outside a declared limit, so code written without the
+  harness in mind need not refuse anything itself.
   Values that are no feature at all (an int dtype, an unknown pooling mode) are left for the
   wrapped code's own validation.
 - Inputs are never modified. An array the adapter rearranges reaches the wrapped code as a
@@ -43,6 +44,7 @@ import inspect
 import numpy as np
 
 from conformance.capabilities import FEATURES, features_used
+from conformance.ops import OPS
 
 FUNCTIONS = tuple(f"{op}_{half}" for op in FEATURES for half in ("forward", "backward"))
 NCHW_TO_NHWC, NHWC_TO_NCHW = (0, 2, 3, 1), (0, 3, 1, 2)
@@ -242,6 +244,11 @@ def _refusing(capabilities, function_name, function):
         if missing:
             raise NotImplementedError(f"{op}: feature(s) {missing} not claimed by this "
                                       "implementation")
+        outside = OPS[op].violated_limits({**dict(zip(names, args)), **kwargs},
+                                          capabilities.limited(op))
+        if outside:
+            raise NotImplementedError(f"{op}: call outside the declared limit(s) {outside} of "
+                                      "this implementation")
         return function(*args, **kwargs)
     return forward
 

@@ -445,10 +445,37 @@ def _base_features(op: OpRecord, claimed: frozenset) -> set[str]:
 
 def unclaimed_features(impl, op: OpRecord, claimed: frozenset) -> FixedOutcome:
     """Calling a feature that is not claimed raises NotImplementedError, never returns garbage.
-    Each call lies within the declared limits; a feature no such call uses is not tried."""
+    Each call lies within the declared limits; a feature no such call uses is not tried. A call
+    just outside each declared limit raises NotImplementedError too."""
     outcome = FixedOutcome()
-    base = _base_features(op, claimed)
     limits = op.declared_limits(impl.capabilities)
+    calls = list(_unclaimed_calls(op, claimed, limits)) + [
+        (name, case, f"outside the limit {name} ({op.limits[name].description})")
+        for name in sorted(limits) if (case := _just_outside(op, claimed, limits, name))]
+    for used, case, label in calls:
+        outcome.examples += 1
+        try:
+            op.exercise(impl, case, used)
+        except NotImplementedError:
+            continue
+        except AttributeError as exc:
+            if op.name in str(exc) and not claimed:
+                continue  # the whole op is absent and unclaimed
+            outcome.failures.append(f"{label}: raised AttributeError({exc}), expected "
+                                    "NotImplementedError")
+        except Exception as exc:  # noqa: BLE001
+            outcome.failures.append(f"{label}: raised {type(exc).__name__}({exc}), expected "
+                                    "NotImplementedError")
+        else:
+            outcome.failures.append(f"{label}: a call returned a result; expected "
+                                    "NotImplementedError")
+    return outcome
+
+
+def _unclaimed_calls(op: OpRecord, claimed: frozenset, limits: frozenset):
+    """(feature, case, label) for each refusable feature not claimed that a case within the
+    limits can use."""
+    base = _base_features(op, claimed)
     for feature in op.features:
         if feature in claimed or not op.refusable(feature):
             continue
@@ -457,25 +484,24 @@ def unclaimed_features(impl, op: OpRecord, claimed: frozenset) -> FixedOutcome:
         case = op.example(wanted)
         uses = op.features_of(case) | {feature}
         case = op.restrict(case, limits, uses, uses)
-        if case is None:
-            continue
-        outcome.examples += 1
-        try:
-            op.exercise(impl, case, feature)
-        except NotImplementedError:
-            continue
-        except AttributeError as exc:
-            if op.name in str(exc) and not claimed:
-                continue  # the whole op is absent and unclaimed
-            outcome.failures.append(f"{feature}: raised AttributeError({exc}), expected "
-                                    "NotImplementedError")
-        except Exception as exc:  # noqa: BLE001
-            outcome.failures.append(f"{feature}: raised {type(exc).__name__}({exc}), expected "
-                                    "NotImplementedError")
-        else:
-            outcome.failures.append(f"{feature}: not claimed, yet a call using it returned a "
-                                    "result; expected NotImplementedError")
-    return outcome
+        if case is not None:
+            yield feature, case, f"{feature} (not claimed)"
+
+
+def _just_outside(op: OpRecord, claimed: frozenset, limits: frozenset, name: str):
+    """A case just outside the declared limit ``name`` that uses claimed features only and lies
+    within the other limits, or None when there is none."""
+    example = op.example(frozenset(_base_features(op, claimed)) | claimed)
+    breached = op.limits[name].breach(op.restrict(example, limits, claimed) or example)
+    # The other limits may undo the breach (square_input and exact_division both set H and W):
+    # then a few sizes nearby are tried.
+    candidates = [op.restrict(breached, limits - {name}, claimed)] + [
+        replace(breached, height=breached.height + dh, width=breached.width + dw)
+        for dh in range(4) for dw in range(4)]
+    return next((c for c in candidates if c is not None
+                 and not op.features_of(c) - op.data_features - claimed
+                 and op.violated_limits(op.call_arguments(c.arrays(), c), limits) == [name]),
+                None)
 
 
 # --- 6. the kinds of check ------------------------------------------------------------------

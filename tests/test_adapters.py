@@ -219,6 +219,25 @@ def test_unclaimed_features_are_refused_before_the_wrapped_code_runs():
     assert calls == []
 
 
+def test_calls_outside_declared_limits_are_refused_before_the_wrapped_code_runs():
+    calls = []
+    limited = Capabilities({op: single_image.capabilities.claimed(op)
+                            for op in single_image.capabilities.ops},
+                           limits={"conv2d": {"square_input"}, "pool2d": {"odd_kernel"}})
+    impl = adapters.single_image(variant(single_image, capabilities=limited))
+    for op, limit in (("conv2d", "square_input"), ("pool2d", "odd_kernel")):
+        result = run_check(impl, "test", op, "not_claimed", "dev")
+        assert result.status == PASSED and result.examples >= 1, result.message
+    spy = adapters.single_image(variant(single_image, capabilities=limited,
+                                        conv2d_forward=lambda *a, **k: calls.append(a)))
+    x, weight = np.zeros((1, 2, 5, 6)), np.zeros((2, 2, 3, 3))
+    with pytest.raises(NotImplementedError, match=r"outside the declared limit\(s\) "
+                                                  r"\['square_input'\]"):
+        spy.conv2d_forward(x, weight, None, stride=(1, 1), padding=(0, 0), dilation=(1, 1),
+                           groups=1)
+    assert calls == []
+
+
 def test_bad_adapter_arguments_are_named():
     with pytest.raises(ValueError, match="conv2d: layout must be an order of the letters"):
         adapters.weight_layout(nhwc_layers, conv2d="HWI")

@@ -1,6 +1,7 @@
 """Honest claims for restricted code: rectangularity per pair, declared limits, validation as a
 claim of its own, and require() called before the validation raising no false alarm."""
 import json
+import re
 import subprocess
 import sys
 import types
@@ -9,6 +10,7 @@ import numpy as np
 import pytest
 
 from conformance import Capabilities
+from conformance.capabilities import features_used
 from conformance.impls import naive
 from conformance.ops import OPS
 from conformance.runner import FAILED, NOT_CLAIMED, PASSED, run_check
@@ -113,6 +115,59 @@ def test_require_refuses_a_call_outside_a_limit_and_leaves_malformed_calls_to_va
         caps.require("pool2d", **call)
     caps.require("pool2d", **{**call, "x": np.zeros((1, 1, 7, 7))})
     caps.require("pool2d", **{**call, "stride": (0, 2)})     # invalid: the validation's
+
+
+FEW = {"float64", "stride", "padding", "backward"}
+
+
+@pytest.mark.parametrize("op, limits, claims", [
+    ("conv2d", {"square_input"}, FEW), ("conv2d", {"batch_one"}, FEW),
+    ("conv2d", {"odd_kernel"}, FEW), ("conv2d", {"exact_division"}, FEW),
+    ("conv2d", {"same_padding"}, FEW), ("pool2d", {"square_input"}, FEW | {"max"}),
+    ("pool2d", {"batch_one"}, FEW | {"avg"}), ("pool2d", {"odd_kernel"}, FEW | {"max"}),
+    ("pool2d", {"exact_division"}, FEW | {"max"}),
+    ("conv2d", {"square_input", "exact_division"}, None),     # None: every feature naive has
+    ("pool2d", {"square_input", "exact_division", "batch_one", "odd_kernel"}, None),
+    ("conv2d", {"odd_kernel", "same_padding"}, None),          # an even kernel, dilation 2
+])
+def test_a_call_outside_a_declared_limit_must_be_refused(op, limits, claims):
+    """Declared limits that the code does not enforce fail not_claimed, once per limit, with
+    calls of claimed features only; with require() they pass."""
+    claims = naive.capabilities.claimed(op) if claims is None else frozenset(claims)
+    capabilities = Capabilities({op: claims}, limits={op: limits})
+
+    def refusing_forward(*args, **kwargs):
+        capabilities.require(op, **dict(zip(("x", "weight", "bias"), args)), **kwargs)
+        return getattr(naive, f"{op}_forward")(*args, **kwargs)
+
+    serving = types.SimpleNamespace(capabilities=capabilities, **{
+        f"{op}_{half}": getattr(naive, f"{op}_{half}") for half in ("forward", "backward")})
+    result = run_check(serving, "test", op, "not_claimed", "dev")
+    assert result.status == FAILED
+    assert sorted(re.findall(r"outside the limit (\w+) \(", result.message)) == sorted(limits)
+    refusing = types.SimpleNamespace(**{**vars(serving), f"{op}_forward": refusing_forward})
+    result = run_check(refusing, "test", op, "not_claimed", "dev")
+    assert result.status == PASSED, result.message
+
+
+def test_a_limit_no_claimed_call_can_leave_is_not_tried():
+    """Without the stride feature every call divides exactly: nothing to refuse."""
+    capabilities = Capabilities({"conv2d": {"float64"}}, limits={"conv2d": {"exact_division"}})
+
+    def forward(x, weight, bias, **params):   # refuses unclaimed features, never the limit
+        if features_used("conv2d", x=x, weight=weight, bias=bias, **params) - {"float64"}:
+            raise NotImplementedError("not claimed")
+        return naive.conv2d_forward(x, weight, bias, **params)
+
+    def backward(grad_out, cache):
+        raise NotImplementedError("backward not claimed")
+
+    unlimited = Capabilities({"conv2d": {"float64"}})
+    runs = [run_check(types.SimpleNamespace(capabilities=caps, conv2d_forward=forward,
+                                            conv2d_backward=backward),
+                      "test", "conv2d", "not_claimed", "dev") for caps in (capabilities, unlimited)]
+    assert [r.status for r in runs] == [PASSED, PASSED], runs[0].message
+    assert runs[0].examples == runs[1].examples
 
 
 # -- validation is a claim ------------------------------------------------------------------------

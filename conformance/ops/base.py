@@ -210,12 +210,14 @@ class Limit:
     """A restriction of an op's domain an implementation may declare (Capabilities(...,
     limits=...)): the calls it handles are those for which ``holds(**call)`` is true; cases are
     moved within it by ``impose(case, allowed)`` (which may need a feature outside ``allowed``:
-    the caller checks). ``holds`` judges well-formed calls only and is true for malformed ones,
-    which are left to the implementation's validation."""
+    the caller checks) and just outside it by ``breach(case)`` (for the check that a call outside
+    is refused). ``holds`` judges well-formed calls only and is true for malformed ones, which
+    are left to the implementation's validation."""
     name: str
     description: str
     holds: Callable[..., bool]
     impose: Callable[[object, frozenset], object]
+    breach: Callable[[object], object]
 
     def holds_for(self, call: dict) -> bool:
         try:
@@ -310,7 +312,7 @@ class OpRecord:
                 break
             for name in broken:
                 case = self.limits[name].impose(case, allowed)
-        else:
+        if self.violated_limits(self.call_arguments(case.arrays(), case), limits):
             return None
         used = self.features_of(case)
         needed = required - self.call_features - {"noncontiguous"}

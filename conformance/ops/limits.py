@@ -2,8 +2,9 @@
 declare, e.g. ``Capabilities({...}, limits={"conv2d": {"square_input", "exact_division"}})``.
 
 Each limit judges a forward call by its shapes and pairs (``holds``, true for malformed calls:
-they are the validation's) and moves a case of either op within it (``impose``). docs/contract.md,
-"Limits", lists them.
+they are the validation's), moves a case of either op within it (``impose``) and just outside it
+(``breach``: the not-claimed check expects such a call refused). docs/contract.md, "Limits",
+lists them.
 """
 from __future__ import annotations
 
@@ -30,6 +31,13 @@ def _case_extents(case) -> list[int]:
     return [d * (k - 1) + 1 for k, d in zip(case.kernel, dilation)]
 
 
+def _covering(case):
+    """case with H and W grown, where needed, to hold one window."""
+    height, width = (max(n, e - 2 * p) for n, e, p in zip(
+        (case.height, case.width), _case_extents(case), case.padding))
+    return replace(case, height=height, width=width)
+
+
 # -- square inputs ------------------------------------------------------------------------------
 
 def _square(x, **_):
@@ -42,14 +50,16 @@ def _make_square(case, allowed):
     return replace(case, height=side, width=side)
 
 
-square_input = Limit("square_input", "square inputs only (H == W)", _square, _make_square)
+square_input = Limit("square_input", "square inputs only (H == W)", _square, _make_square,
+                     lambda case: replace(case, width=case.height + 1))
 
 
 # -- a batch of one -----------------------------------------------------------------------------
 
 batch_one = Limit("batch_one", "one image at a time (N == 1)",
                   lambda x, **_: x.ndim != 4 or x.shape[0] == 1,
-                  lambda case, allowed: replace(case, batch=1))
+                  lambda case, allowed: replace(case, batch=1),
+                  lambda case: replace(case, batch=2))
 
 
 # -- odd kernels --------------------------------------------------------------------------------
@@ -71,7 +81,11 @@ def _make_odd(case, allowed):
                    padding=tuple(min(p, k // 2) for p, k in zip(case.padding, kernel)))
 
 
-odd_kernel = Limit("odd_kernel", "odd kernel sizes only", _odd, _make_odd)
+def _even_kernel(case):
+    return _covering(replace(case, kernel=tuple(k + k % 2 for k in case.kernel)))
+
+
+odd_kernel = Limit("odd_kernel", "odd kernel sizes only", _odd, _make_odd, _even_kernel)
 
 
 # -- exact division -----------------------------------------------------------------------------
@@ -94,8 +108,17 @@ def _make_exact(case, allowed):
     return replace(case, height=height, width=width)
 
 
+def _row_left_over(case):
+    """Stride 2 (or the case's own) and one row and column more than divides exactly."""
+    stride = (2, 2) if case.stride == (1, 1) else case.stride
+    height, width = (_exact_size(n, e, s, p) + 1 for n, e, s, p in zip(
+        (case.height, case.width), _case_extents(case), stride, case.padding))
+    return replace(case, stride=stride, height=height, width=width)
+
+
 exact_division = Limit("exact_division", "the stride divides H + 2 * padding - window exactly "
-                       "(no row or column left over), likewise for W", _exact, _make_exact)
+                       "(no row or column left over), likewise for W", _exact, _make_exact,
+                       _row_left_over)
 
 
 # -- 'same' padding (conv2d) --------------------------------------------------------------------
@@ -120,8 +143,15 @@ def _make_same(case, allowed):
                    padding=padding)
 
 
+def _unpadded(case):
+    """No padding, a 3x3 kernel where the window was 1x1."""
+    kernel = case.kernel if max(_case_extents(case)) > 1 else (3, 3)
+    return _covering(replace(case, kernel=kernel, padding=(0, 0)))
+
+
 same_padding = Limit("same_padding", "'same' padding only: stride 1 and padding (window - 1) / 2 "
-                     "on each axis, so the output has the input's size", _same, _make_same)
+                     "on each axis, so the output has the input's size", _same, _make_same,
+                     _unpadded)
 
 
 def limits(*declared: Limit) -> dict[str, Limit]:

@@ -3,6 +3,7 @@ checked in full within them, and refusing what the limits exclude is no excuse f
 unclaimed feature."""
 import numpy as np
 
+from conformance import Capabilities
 from conformance.impls import naive
 from examples.restricted import square_exact
 from tests.corpus import Mutant
@@ -37,3 +38,10 @@ square_exact_bias_grad_first_image = Mutant(
 conv_rectangular_stride_served_though_unclaimed = _served_though_unclaimed(
     "conv_rectangular_stride_served_though_unclaimed", "conv2d", "rectangular_stride",
     "declared one stride for both axes", base=naive)
+
+limits_declared_never_refused = Mutant(
+    "limits_declared_never_refused", "conv2d declares square inputs and exact division, yet "
+    "computes a result for a call outside them instead of raising NotImplementedError",
+    ("conv2d.not_claimed",), base=naive, capabilities=Capabilities(
+        {op: naive.capabilities.claimed(op) for op in naive.capabilities.ops},
+        limits={"conv2d": {"square_input", "exact_division"}}))
