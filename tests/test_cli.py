@@ -38,7 +38,7 @@ def test_certifies_an_implementation_outside_the_repo_by_import_path(tmp_path):
 
 def test_failure_prints_a_replay_command_that_reproduces_it(tmp_path):
     done = conformance("certify", "tests.corpus.conv_gradients:stride_ignored_in_grad_x",
-                       "--reports", str(tmp_path))
+                       "--profile", "dev", "--seed", "0", "--reports", str(tmp_path))
     assert done.returncode == 1
     assert "NOT CERTIFIED" in done.stdout and "conv2d NOT certified (failed grad_x" in done.stdout
     replay = next(line.split("replay: ", 1)[1] for line in done.stdout.splitlines()
@@ -67,6 +67,8 @@ def test_crash_hang_and_flood_are_reported_and_the_run_goes_on(tmp_path):
     rows = rows_of(tmp_path / "hangs_in_conv_backward.json")
     assert "longer than 2 s (time-out)" in rows["conv2d", "grad_x"]["message"]
     assert rows["pool2d", "forward"]["status"] == "passed"
+    rows = rows_of(tmp_path / "prints_megabytes.json")
+    assert not [row for row in rows.values() if row["status"] == "FAILED"], rows
     assert "prints_megabytes: CERTIFIED" in out
     rows = rows_of(tmp_path / "returns_a_list.json")
     assert "must be a numpy.ndarray, got builtins.list" in rows["pool2d", "forward"]["message"]

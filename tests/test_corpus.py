@@ -1,9 +1,12 @@
-"""The harness catches every buggy implementation of the corpus, by the checks meant for it."""
+"""The harness catches every buggy implementation of the corpus, by the checks meant for it, and
+reports each failure with its case, its replay command and (where it compared arrays) an error
+map."""
 import pytest
 
 from conformance.runner import FAILED, run_check
 from conformance.suite import find_check
 from tests.corpus import EXAMPLE_TIMEOUT, all_mutants
+from tests.error_maps import maps_of
 
 MUTANTS = all_mutants()
 
@@ -23,3 +26,4 @@ def test_mutant_fails_the_checks_meant_for_it(path, mutant):
         assert result.message
         if find_check(op, check).property is not None:
             assert result.case and result.replay.startswith("python -m conformance replay ")
+        maps_of(result, f"{mutant.name} {target}")

@@ -1,19 +1,18 @@
-"""Error maps of real failures: every corpus failure that has a mismatch carries a map that
-renders, its worst element is on the map, and on mutants whose bug has a shape the reading names
-it (on the shrunk case, or on the shrunk case grown to 8x8).
+"""Error maps that name the bug: on mutants whose bug has a shape, the map's reading says which
+part of the array is wrong (on the shrunk case, or on the shrunk case grown to 8x8).
 
-The mutants with a reading below run in every test run; the rest of the corpus carries the
-``maps`` marker (``-m "not maps"`` skips them).
+That every corpus failure which compared arrays carries a map that renders, with its worst
+element on it, is checked with the corpus itself (tests/test_corpus.py).
 """
-import json
 import re
 
 import numpy as np
 import pytest
 
-from conformance.error_map import ErrorMap, read_pattern, render
-from conformance.runner import FAILED, run_check
+from conformance.error_map import read_pattern
+from conformance.runner import run_check
 from tests.corpus import all_mutants
+from tests.error_maps import maps_of
 
 # mutant -> {(op.check, "shrunk" | "grown"): the reading, as a regular expression}. Where a bug
 # is symmetric in rows and columns the shrinker may pick either, so both are accepted.
@@ -42,44 +41,20 @@ READINGS = {
 
 MUTANTS = all_mutants()
 assert set(READINGS) <= {m.name for _, m in MUTANTS}, "a reading names no mutant of the corpus"
+MUTANTS_READ = [(path, m) for path, m in MUTANTS if m.name in READINGS]
 
 
-def _check_map(data: dict, where: str) -> ErrorMap:
-    """The map decodes, renders, and shows its over-bound elements."""
-    found = ErrorMap.from_dict(json.loads(json.dumps(data)))
-    lines = render(found)
-    assert found.count >= 1 and lines[0].startswith(f"error map of {found.name} "), where
-    if found.shape:
-        grid = "".join(lines[1:])
-        assert re.search(r"[0-9X]", grid), f"{where}: no over-bound element drawn"
-    return found
-
-
-@pytest.mark.parametrize("path,mutant", [
-    pytest.param(path, m, id=m.name, marks=() if m.name in READINGS else pytest.mark.maps)
-    for path, m in MUTANTS])
-def test_every_failure_with_a_mismatch_has_an_error_map(path, mutant):
-    readings = dict(READINGS.get(mutant.name, {}))
-    for target in mutant.caught_by:
+@pytest.mark.parametrize("path,mutant", MUTANTS_READ, ids=[m.name for _, m in MUTANTS_READ])
+def test_the_map_of_a_shaped_bug_names_its_shape(path, mutant):
+    readings = dict(READINGS[mutant.name])
+    for target in sorted({target for target, _ in readings}):
         op, check = target.split(".")
         result = run_check(mutant, path, op, check, "ci", example_timeout=5)
         where = f"{mutant.name} {target}"
-        if result.status != FAILED or result.mismatch is None:
-            assert result.error_map is None, where
-            continue
-        assert result.error_map is not None, f"{where}: a mismatch without an error map"
-        found = _check_map(result.error_map, where)
-        worst = tuple(result.mismatch["index"])
-        if found.shape:
-            assert found.mask()[worst], f"{where}: the worst element is not on the map"
-        maps = {"shrunk": found}
-        if result.grown_error_map:
-            maps["grown"] = _check_map(result.grown_error_map, f"{where} (grown)")
-            assert json.loads(result.grown_error_map["case"])["height"] >= 8
-        for which, found_map in maps.items():
+        for which, found in maps_of(result, where).items():
             expected = readings.pop((target, which), None)
             if expected is not None:
-                reading = read_pattern(found_map.mask(), found_map.name)
+                reading = read_pattern(found.mask(), found.name)
                 assert re.fullmatch(expected, reading), f"{where} ({which}): {reading!r}"
     assert not readings, f"{mutant.name}: no map to read for {sorted(readings)}"
 
