@@ -9,7 +9,8 @@ import torch
 
 from conformance import Capabilities
 from conformance.impls import naive
-from tests.corpus import FUNCTIONS, Mutant
+from conformance.ops import OPS
+from tests.corpus import Mutant
 
 # What the tests read of a hostile run: misbehaviour in conv2d or pool2d, relu checked after it.
 # The other ops would only make each run longer, so the hostile implementations have none.
@@ -21,8 +22,8 @@ MAX_ELEMENTS = 2**12
 BASE = types.SimpleNamespace(
     capabilities=Capabilities({op: naive.capabilities.claimed(op) for op in OPS_KEPT},
                               max_elements=MAX_ELEMENTS),
-    **{function: getattr(naive, function) for function in FUNCTIONS
-       if function.startswith(tuple(f"{op}_" for op in OPS_KEPT))})
+    **{function.name: getattr(naive, function.name)
+       for op in OPS_KEPT for function in OPS[op].functions})
 
 
 def hostile(name: str, bug: str, caught_by: tuple[str, ...], **replaced) -> Mutant:

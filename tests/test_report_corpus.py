@@ -11,7 +11,7 @@ import pytest
 
 from conformance.error_map import read_pattern
 from conformance.runner import run_check
-from tests.corpus import all_mutants
+from tests.corpus import EXAMPLE_TIMEOUT, all_mutants
 from tests.error_maps import maps_of
 
 # mutant -> {(op.check, "shrunk" | "grown"): the reading, as a regular expression}. Where a bug
@@ -49,7 +49,7 @@ def test_the_map_of_a_shaped_bug_names_its_shape(path, mutant):
     readings = dict(READINGS[mutant.name])
     for target in sorted({target for target, _ in readings}):
         op, check = target.split(".")
-        result = run_check(mutant, path, op, check, "ci", example_timeout=5)
+        result = run_check(mutant, path, op, check, "ci", example_timeout=EXAMPLE_TIMEOUT)
         where = f"{mutant.name} {target}"
         for which, found in maps_of(result, where).items():
             expected = readings.pop((target, which), None)
@@ -62,6 +62,6 @@ def test_the_map_of_a_shaped_bug_names_its_shape(path, mutant):
 def test_grown_maps_exist_only_where_growing_shows_more():
     """A bias gradient does not grow with the input: no second map repeats the first."""
     path, mutant = next((p, m) for p, m in MUTANTS if m.name == "bias_grad_not_summed_over_batch")
-    result = run_check(mutant, path, "conv2d", "grad_bias", "ci", example_timeout=5)
+    result = run_check(mutant, path, "conv2d", "grad_bias", "ci", example_timeout=EXAMPLE_TIMEOUT)
     assert result.error_map is not None and result.grown_error_map is None
     assert np.prod(result.error_map["shape"]) >= 1
