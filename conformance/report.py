@@ -64,7 +64,7 @@ class ImplReport:
         limits = self.limits.get(op, []) if claimed else []
         rows = [r for r in self.results if r.op == op]
         exercised = sorted({f for r in rows for f in r.features})
-        edges: dict[str, int] = {name: 0 for name in OPS[op].edge_cases}
+        edges: dict[str, int] = {name: 0 for name in OPS[op].reachable_edge_cases(claimed, limits)}
         for r in rows:
             for name, count in r.edge_cases.items():
                 edges[name] = edges.get(name, 0) + count

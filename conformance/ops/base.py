@@ -265,6 +265,10 @@ class OpRecord:
     sizes: dict[str, Sizes] = {}
     case_type: type
     edge_cases: tuple[str, ...] = ()
+    # What a run needs to reach an edge case: features it must claim, and limits that rule it
+    # out when declared (tests/meta/test_records.py searches for a case that proves one wrong).
+    edge_case_needs: dict[str, frozenset[str]] = {}
+    edge_cases_ruled_out: dict[str, frozenset[str]] = {}
     composed = False                     # built from other ops' functions (no claims of its own)
 
     # -- the contract ------------------------------------------------------------------------
@@ -366,6 +370,12 @@ class OpRecord:
 
     def edge_cases_of(self, case) -> frozenset[str]:
         raise NotImplementedError
+
+    def reachable_edge_cases(self, claimed, limits=()) -> tuple[str, ...]:
+        """The edge cases a run within ``claimed`` features and declared ``limits`` can reach."""
+        return tuple(edge for edge in self.edge_cases
+                     if self.edge_case_needs.get(edge, frozenset()) <= set(claimed)
+                     and not self.edge_cases_ruled_out.get(edge, frozenset()) & set(limits))
 
     def example(self, features: frozenset[str]):
         """A small legal case that uses exactly ``features`` (for the not-claimed check)."""

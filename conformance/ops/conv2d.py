@@ -107,6 +107,15 @@ class Conv2d(OpRecord):
                   "depthwise (groups = channels)", "window entirely in padding",
                   "last window reaches into padding", "no bias", "magnitude 2^20",
                   "magnitude 2^-20")
+    edge_case_needs = {"stride above kernel": frozenset({"stride"}),
+                       "stride does not divide": frozenset({"stride"}),
+                       "depthwise (groups = channels)": frozenset({"groups"}),
+                       "window entirely in padding": frozenset({"padding"}),
+                       "last window reaches into padding": frozenset({"padding"})}
+    edge_cases_ruled_out = {"stride above kernel": frozenset({"same_padding"}),
+                            "stride does not divide": frozenset({"exact_division",
+                                                                 "same_padding"}),
+                            "window entirely in padding": frozenset({"same_padding"})}
 
     # -- the contract ------------------------------------------------------------------------
 

@@ -123,6 +123,11 @@ class Pool2d(OpRecord):
                   "stride above kernel", "stride does not divide", "output size 1",
                   "largest legal padding", "overlapping windows",
                   "last window reaches into padding", "magnitude 2^20", "magnitude 2^-20")
+    edge_case_needs = {"stride above kernel": frozenset({"stride"}),
+                       "stride does not divide": frozenset({"stride"}),
+                       "largest legal padding": frozenset({"padding"}),
+                       "last window reaches into padding": frozenset({"padding"})}
+    edge_cases_ruled_out = {"stride does not divide": frozenset({"exact_division"})}
 
     # -- the contract ------------------------------------------------------------------------
 

@@ -153,6 +153,64 @@ def test_strategies_reach_every_edge_case_they_declare(record):
     assert not missed, f"{record.name}: no strategy reaches {missed}"
 
 
+def _reached_without_feature(record, edge, feature):
+    """A case that hits ``edge`` without using ``feature`` (None when the search finds none)."""
+    try:
+        return find(record.strategy(_everything(record)),
+                    lambda case: edge in record.edge_cases_of(case)
+                    and feature not in record.features_of(case), settings=SEARCH)
+    except NoSuchExample:
+        return None
+
+
+def _reached_within_limit(record, edge, limit):
+    """A case within the declared ``limit`` that hits ``edge`` (None when none is found)."""
+    try:
+        return find(record.strategy(_everything(record), limits=frozenset({limit})),
+                    lambda case: edge in record.edge_cases_of(case), settings=SEARCH)
+    except NoSuchExample:
+        return None
+
+
+EDGE_NEEDS = [(record, edge, feature) for record in RECORDS
+              for edge, needs in record.edge_case_needs.items() for feature in sorted(needs)]
+EDGE_RULED_OUT = [(record, edge, limit) for record in RECORDS
+                  for edge, limits in record.edge_cases_ruled_out.items()
+                  for limit in sorted(limits)]
+
+
+@pytest.mark.parametrize("record", RECORDS, ids=IDS)
+def test_what_edge_cases_need_names_the_records_edge_cases_features_and_limits(record):
+    assert set(record.edge_case_needs) | set(record.edge_cases_ruled_out) <= set(record.edge_cases)
+    assert all(needs <= set(record.features) for needs in record.edge_case_needs.values())
+    assert all(limits <= set(record.limits) for limits in record.edge_cases_ruled_out.values())
+
+
+@pytest.mark.parametrize("record,edge,feature", EDGE_NEEDS,
+                         ids=[f"{r.name}-{e}-{f}" for r, e, f in EDGE_NEEDS])
+def test_an_edge_case_is_out_of_reach_without_a_feature_it_needs(record, edge, feature):
+    """Reports leave an edge case out of "never hit" when its needs are unclaimed: no case
+    without the feature may reach it."""
+    assert _reached_without_feature(record, edge, feature) is None
+
+
+@pytest.mark.parametrize("record,edge,limit", EDGE_RULED_OUT,
+                         ids=[f"{r.name}-{e}-{lim}" for r, e, lim in EDGE_RULED_OUT])
+def test_an_edge_case_ruled_out_by_a_limit_is_out_of_reach_within_it(record, edge, limit):
+    case = _reached_within_limit(record, edge, limit)
+    assert case is None, case
+
+
+def test_the_reach_searches_find_an_edge_case_that_needs_no_such_thing():
+    """The two searches above can fail: they find the cases a wrong declaration would hide."""
+    assert _reached_without_feature(OPS["pool2d"], "overlapping windows", "stride") is not None
+    assert _reached_without_feature(OPS["conv2d"], "no bias", "bias") is not None
+    assert _reached_within_limit(OPS["conv2d"], "last window reaches into padding",
+                                 "same_padding") is not None
+    assert _reached_within_limit(OPS["pool2d"], "stride above kernel",
+                                 "exact_division") is not None
+
+
 @pytest.mark.parametrize("record", [OPS[op] for op in SPOKEN], ids=list(SPOKEN))
 def test_strategies_use_only_allowed_features_and_every_required_one(record):
     """Cases never use a feature outside ``allowed`` (an implementation would refuse them), and
